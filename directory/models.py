@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Language, Role
+
+
+class Company(models.Model):
+    """A tenant: one business renting the platform, with its own extension plan and users."""
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("short name"), max_length=40, unique=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.FRENCH)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person of a company who logs in to the portals and owns an extension and phones."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="users", null=True, blank=True, verbose_name=_("company")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.USER)
+    # Empty means: follow the company's language.
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_company_admin(self) -> bool:
+        return self.company_id is not None and self.role == Role.ADMIN
+
+    @property
+    def effective_language(self) -> str:
+        if self.language:
+            return self.language
+        return self.company.language if self.company else "en"

@@ -1,0 +1,155 @@
+"""Writes that change a company's telephony: users with extensions, and their devices."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from directory.choices import Role
+from directory.models import Company, User
+
+from . import provisioning
+from .models import Device, Extension
+
+
+@dataclass(frozen=True)
+class SipCredentials:
+    """Shown once, when a device is created or its password reset; only its digest hash is kept."""
+
+    server: str
+    username: str
+    password: str
+
+
+def _server() -> str:
+    from django.conf import settings
+
+    return f"{settings.ASTERISK_SIP_HOST}:{settings.ASTERISK_SIP_PORT}"
+
+
+def _push_on_commit(device: Device) -> None:
+    transaction.on_commit(lambda: provisioning.push_device(device))
+
+
+def generate_sip_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _free_sip_username(company: Company, extension: str) -> str:
+    base = slugify(f"{company.slug}-{extension}")
+    candidate, n = base, 1
+    while Device.objects.filter(sip_username=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@transaction.atomic
+def add_device(
+    *, user: User, label: str = "Desk phone", ring_delay: int = 0, sip_username: str = "", password: str = ""
+) -> tuple[Device, SipCredentials]:
+    """Give a user one more SIP phone; it is registrable on Asterisk as soon as the transaction commits."""
+    if user.company is None:
+        raise ValidationError("Only a user of a company can have phones.")
+    extension = Extension.objects.filter(user=user).first()
+    username = sip_username or _free_sip_username(user.company, extension.number if extension else user.username)
+    password = password or generate_sip_password()
+    device = Device(
+        company=user.company,
+        user=user,
+        label=label,
+        sip_username=username,
+        sip_ha1=provisioning.sip_ha1(username, password),
+        ring_delay=ring_delay,
+    )
+    device.full_clean()
+    device.save()
+    _push_on_commit(device)
+    return device, SipCredentials(server=_server(), username=username, password=password)
+
+
+@transaction.atomic
+def update_device(
+    *, device: Device, ring_delay: int | None = None, enabled: bool | None = None, label: str | None = None
+) -> Device:
+    if ring_delay is not None:
+        device.ring_delay = ring_delay
+    if enabled is not None:
+        device.enabled = enabled
+    if label is not None:
+        device.label = label
+    device.full_clean()
+    device.save()
+    _push_on_commit(device)
+    return device
+
+
+@transaction.atomic
+def reset_sip_password(*, device: Device, password: str = "") -> SipCredentials:
+    password = password or generate_sip_password()
+    device.sip_ha1 = provisioning.sip_ha1(device.sip_username, password)
+    device.save(update_fields=["sip_ha1"])
+    _push_on_commit(device)
+    return SipCredentials(server=_server(), username=device.sip_username, password=password)
+
+
+@transaction.atomic
+def delete_device(*, device: Device) -> None:
+    username = device.sip_username
+    device.delete()
+    transaction.on_commit(lambda: provisioning.remove_endpoint(username))
+
+
+@transaction.atomic
+def create_user(
+    *,
+    company: Company,
+    username: str,
+    extension: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    role: str = Role.USER,
+    password: str | None = None,
+    language: str = "",
+    with_device: bool = True,
+    sip_username: str = "",
+    sip_password: str = "",
+) -> tuple[User, SipCredentials | None]:
+    """Create a user of `company` with an extension and (by default) one SIP phone.
+
+    Raises ValidationError naming the field when the login or the extension is taken.
+    """
+    errors: dict[str, str] = {}
+    if User.objects.filter(username=username).exists():
+        errors["username"] = f"The login {username!r} is already taken."
+    if Extension.objects.for_company(company).filter(number=extension).exists():
+        errors["extension"] = f"Extension {extension} already exists in {company.name}."
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        company=company,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        role=role,
+        language=language,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    ext = Extension(company=company, number=extension, user=user)
+    ext.full_clean()
+    ext.save()
+    credentials = None
+    if with_device:
+        _, credentials = add_device(user=user, sip_username=sip_username, password=sip_password)
+    return user, credentials

@@ -1,0 +1,126 @@
+"""Django is the single source of truth for PJSIP: devices are pushed to Asterisk through ARI.
+
+Asterisk keeps endpoints, auths and AORs in its sorcery memory wizard (see templates/asterisk/
+sorcery.conf). A device is pushed when it is saved and removed when it is disabled or deleted; the
+ARI bridge pushes them all again whenever it (re)connects, since an Asterisk restart forgets them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from .models import Device
+
+logger = logging.getLogger(__name__)
+
+Fields = list[tuple[str, str]]
+
+
+def sip_ha1(username: str, password: str, realm: str | None = None) -> str:
+    """The digest hash Asterisk checks registrations against: MD5(username:realm:password)."""
+    realm = realm or settings.SIP_REALM
+    return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
+
+
+def device_objects(device: Device, *, language: str, caller_id: str) -> list[tuple[str, str, Fields]]:
+    """The (type, id, fields) PJSIP objects that make one device registrable and callable."""
+    sid = device.sip_username
+    auth: Fields = [
+        ("auth_type", "digest"),
+        ("username", sid),
+        ("realm", settings.SIP_REALM),
+        ("password_digest", f"MD5:{device.sip_ha1}"),
+    ]
+    aor: Fields = [("max_contacts", "1"), ("remove_existing", "yes"), ("qualify_frequency", "0")]
+    endpoint: Fields = [
+        ("transport", "transport-udp"),
+        ("context", "from-device"),
+        ("disallow", "all"),
+        ("allow", "ulaw,alaw"),
+        ("auth", sid),
+        ("aors", sid),
+        # Simple SIP clients fail on the re-INVITEs direct media would send after answer.
+        ("direct_media", "no"),
+        ("rtp_symmetric", "yes"),
+        ("force_rport", "yes"),
+        ("rewrite_contact", "yes"),
+        ("dtmf_mode", "rfc4733"),
+        ("language", language),
+        ("callerid", caller_id),
+        ("send_pai", "yes"),
+    ]
+    return [("auth", sid, auth), ("aor", sid, aor), ("endpoint", sid, endpoint)]
+
+
+def _ari(method: str, path: str, body: dict[str, object] | None = None) -> int:
+    url = f"{settings.ARI_URL}/ari{path}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    token = b64encode(f"{settings.ARI_USERNAME}:{settings.ARI_PASSWORD}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def _describe(device: Device) -> tuple[str, str]:
+    user = device.user
+    language = user.effective_language
+    number = user.extension.number if hasattr(user, "extension") else device.sip_username
+    name = user.display_name.replace('"', "")
+    return language, f'"{name}" <{number}>'
+
+
+def push_device(device: Device) -> bool:
+    """Create or update the device on Asterisk; a disabled device is removed. True when Asterisk agreed."""
+    if not device.enabled:
+        return remove_endpoint(device.sip_username)
+    language, caller_id = _describe(device)
+    try:
+        for kind, object_id, fields in device_objects(device, language=language, caller_id=caller_id):
+            status = _ari(
+                "PUT",
+                f"/asterisk/config/dynamic/res_pjsip/{kind}/{object_id}",
+                {"fields": [{"attribute": k, "value": v} for k, v in fields]},
+            )
+            if status >= 300:
+                logger.error("Asterisk refused %s %s: HTTP %s", kind, object_id, status)
+                return False
+    except OSError as exc:
+        logger.warning("Asterisk unreachable, %s will be pushed when the bridge reconnects: %s", device, exc)
+        return False
+    return True
+
+
+def remove_endpoint(sip_username: str) -> bool:
+    try:
+        for kind in ("endpoint", "aor", "auth"):
+            status = _ari("DELETE", f"/asterisk/config/dynamic/res_pjsip/{kind}/{sip_username}")
+            if status >= 300 and status != 404:
+                return False
+    except OSError as exc:
+        logger.warning("Asterisk unreachable while removing %s: %s", sip_username, exc)
+        return False
+    return True
+
+
+def push_all(devices: Iterable[Device] | None = None) -> int:
+    """Push every enabled device (after an Asterisk restart, or when the bridge starts). Returns the count."""
+    if devices is None:
+        devices = Device.objects.enabled().select_related("user__company", "user__extension")
+    count = 0
+    for device in devices:
+        if push_device(device):
+            count += 1
+    return count

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from directory.choices import Role
+from directory.models import Company
+
+from .personas import Person, make_company, make_person
+
+
+@pytest.fixture
+def acme(db: None) -> Company:
+    return make_company("acme", "Acme")
+
+
+@pytest.fixture
+def globex(db: None) -> Company:
+    return make_company("globex", "Globex")
+
+
+@pytest.fixture
+def alice(acme: Company) -> Person:
+    return make_person(acme, "alice", "100", role=Role.ADMIN)
+
+
+@pytest.fixture
+def bob(acme: Company) -> Person:
+    return make_person(acme, "bob", "101")
+
+
+@pytest.fixture
+def carol(acme: Company) -> Person:
+    return make_person(acme, "carol", "102")
+
+
+@pytest.fixture
+def dave(acme: Company) -> Person:
+    return make_person(acme, "dave", "103")
+
+
+@pytest.fixture
+def gina(globex: Company) -> Person:
+    """Globex's admin."""
+    return make_person(globex, "gina", "100", role=Role.ADMIN)
+
+
+@pytest.fixture
+def gus(globex: Company) -> Person:
+    """Globex's 101: same extension as bob, a different person."""
+    return make_person(globex, "gus", "101")
+
+
+@pytest.fixture
+def gail(globex: Company) -> Person:
+    """Globex's 102: same extension as carol."""
+    return make_person(globex, "gail", "102")
