@@ -1,0 +1,220 @@
+"""The Stasis application: connection to ARI, event routing to call sessions, reconnection, reconciliation.
+
+The event pump only routes events to the queue of the session they belong to; it never awaits a
+REST request. When the WebSocket drops (Asterisk or network restart), the bridge reconnects with
+backoff, pushes every device to Asterisk again and reconciles its calls with the channels Asterisk
+reports, so that no call stays stuck in Stasis and no record stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import uuid
+from typing import Any
+
+import aiohttp
+from django.utils import timezone
+
+from telephony import provisioning, records
+from telephony.choices import CallOutcome, CallState, LegRole
+
+from .calls import CallSession
+from .client import AriClient, AriConfig, ConnectionLost, Json
+from .records import db
+
+logger = logging.getLogger(__name__)
+
+
+class Bridge:
+    def __init__(self, config: AriConfig, *, server_id: str, reconnect_max_delay: float = 5.0) -> None:
+        self.config = config
+        self.app = config.app
+        self.server_id = server_id
+        self.client = AriClient(config)
+        self.reconnect_max_delay = reconnect_max_delay
+        self.sessions: dict[uuid.UUID, CallSession] = {}
+        self.by_channel: dict[str, CallSession] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.startup_time: str | None = None
+        self.connected = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self.ready_file = os.environ.get("BRIDGE_READY_FILE", "")
+
+    # --- session registry -----------------------------------------------------------------------------
+
+    def watch(self, channel_id: str, session: CallSession) -> None:
+        self.by_channel[channel_id] = session
+
+    def forget(self, session: CallSession) -> None:
+        self.sessions.pop(session.call_id, None)
+        for channel_id in session.channel_ids:
+            if self.by_channel.get(channel_id) is session:
+                del self.by_channel[channel_id]
+
+    def _spawn(self, session: CallSession, *, adopted: bool = False) -> None:
+        self.sessions[session.call_id] = session
+        for channel_id in session.channel_ids:
+            self.watch(channel_id, session)
+        task = asyncio.create_task(session.run(adopted=adopted), name=f"call-{session.call_id}")
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # --- event pump -----------------------------------------------------------------------------------
+
+    def dispatch(self, event: Json) -> None:
+        """Route one event to its call; never blocks."""
+        kind = event.get("type")
+        if kind == "StasisStart":
+            args = event.get("args") or []
+            channel = event["channel"]
+            if args and args[0] == "inbound":
+                dialled = args[1] if len(args) > 1 else channel.get("dialplan", {}).get("exten", "")
+                self._spawn(CallSession(self, uuid.uuid4(), channel, dialled))
+                return
+        channel_id = ""
+        if kind == "Dial":
+            channel_id = event.get("peer", {}).get("id", "")
+        elif "channel" in event:
+            channel_id = event["channel"].get("id", "")
+        session = self.by_channel.get(channel_id)
+        if session is not None:
+            session.deliver(event)
+
+    # --- connection loop ------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._ws is not None:
+            asyncio.ensure_future(self._ws.close())
+
+    async def run(self) -> None:
+        await self.client.open()
+        delay = 0.2
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._connect_once()
+                    delay = 0.2
+                except (aiohttp.ClientError, OSError, TimeoutError, ConnectionLost) as exc:
+                    logger.warning("ARI unreachable (%s); retrying in %.1fs", exc, delay)
+                except Exception as exc:  # keep the application up whatever happens
+                    logger.exception("bridge loop error: %s", exc)
+                self.connected.clear()
+                if self.ready_file and os.path.exists(self.ready_file):
+                    os.unlink(self.ready_file)
+                if self._stopping.is_set():
+                    break
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+                delay = min(delay * 2, self.reconnect_max_delay)
+        finally:
+            await self.client.close()
+
+    async def _connect_once(self) -> None:
+        info = await self.client.asterisk_info()
+        startup = info.get("status", {}).get("startup_time")
+        async with self.client.connect_events() as ws:
+            self._ws = ws
+            restarted = self.startup_time is not None and startup != self.startup_time
+            self.startup_time = startup
+            logger.info("connected to ARI app %s (Asterisk started %s)", self.app, startup)
+            # The WebSocket is open, so the application exists and no new call can slip between the
+            # channel list reconciliation reads and the event stream.
+            reconcile = asyncio.create_task(self._on_connected(restarted))
+            try:
+                async for message in ws:
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        self.dispatch(json.loads(message.data))
+                    elif message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                        break
+            finally:
+                self._ws = None
+                reconcile.cancel()
+        if not self._stopping.is_set():
+            raise ConnectionLost("ARI event WebSocket closed")
+
+    async def _on_connected(self, asterisk_restarted: bool) -> None:
+        try:
+            pushed = await db(provisioning.push_all)
+            logger.info("pushed %d devices to Asterisk", pushed)
+            await self.reconcile()
+            self.connected.set()
+            if self.ready_file:
+                # Lets supervisors and tests know the application is connected and reconciled.
+                with open(self.ready_file, "w") as handle:
+                    handle.write(str(self.startup_time))
+            if asterisk_restarted:
+                logger.warning("Asterisk restarted: calls it carried were lost and are closed")
+        except Exception:
+            logger.exception("reconnection work failed")
+
+    # --- reconciliation -------------------------------------------------------------------------------
+
+    async def reconcile(self) -> None:
+        """Match open call records with what Asterisk really has: adopt live calls, close the rest."""
+        channels = {c["id"]: c for c in await self.client.list_channels()}
+        known: set[str] = set(self.by_channel)
+        now = timezone.now()
+        for call, legs in await db(records.active_calls, self.server_id):
+            if call.id in self.sessions:
+                continue
+            caller_leg = next((leg for leg in legs if leg.role == LegRole.CALLER), None)
+            answered = next((leg for leg in legs if leg.role == LegRole.CALLEE and leg.answered_at), None)
+            if (
+                call.state == CallState.ANSWERED and caller_leg and answered
+                and caller_leg.channel_id in channels and answered.channel_id in channels
+            ):
+                session = CallSession.adopt(
+                    self, call_id=call.id, caller=channels[caller_leg.channel_id],
+                    callee_channel_id=answered.channel_id, callee_endpoint=answered.endpoint,
+                    bridge_id=call.bridge_id,
+                )
+                sources = [f"channel:{caller_leg.channel_id}", f"channel:{answered.channel_id}"]
+                if call.bridge_id:
+                    sources.append(f"bridge:{call.bridge_id}")
+                await self.client.subscribe(sources)
+                self._spawn(session, adopted=True)
+                known.update(session.channel_ids)
+                logger.info("adopted call %s after restart", call.id)
+                # A hang-up that happened while we were away: check both are still there.
+                still = {c["id"] for c in await self.client.list_channels()}
+                for cid in session.channel_ids:
+                    if cid not in still:
+                        session.deliver({"type": "ChannelDestroyed", "channel": {"id": cid}, "cause": 16})
+                continue
+            for leg in legs:
+                if leg.channel_id in channels:
+                    await self.client.hangup(leg.channel_id)
+            outcome = CallOutcome.ANSWERED if call.answered_at else CallOutcome.FAILED
+            await db(records.end_call, call.id, outcome=outcome, at=now, reason="" if call.answered_at else "lost")
+            logger.info("closed call %s that did not survive", call.id)
+        # Channels still in our application that no live call owns would wait in silence forever.
+        for channel_id, channel in channels.items():
+            if channel_id in known or channel_id in self.by_channel:
+                continue
+            dialplan = channel.get("dialplan", {})
+            ours = channel_id.startswith(f"{self.app}-") or (
+                dialplan.get("app_name") == "Stasis" and str(dialplan.get("app_data", "")).startswith(self.app)
+            )
+            if ours:
+                logger.info("hanging up orphan channel %s", channel_id)
+                await self.client.hangup(channel_id)
+
+
+def bridge_from_settings() -> Bridge:
+    from django.conf import settings
+
+    config = AriConfig(
+        base_url=settings.ARI_URL,
+        username=settings.ARI_USERNAME,
+        password=settings.ARI_PASSWORD,
+        app=settings.ARI_APP,
+        request_timeout=settings.ARI_REQUEST_TIMEOUT,
+    )
+    return Bridge(config, server_id=settings.ASTERISK_SERVER_ID, reconnect_max_delay=settings.ARI_RECONNECT_MAX_DELAY)

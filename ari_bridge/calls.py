@@ -1,0 +1,368 @@
+"""The call state machine: one CallSession per call, one asyncio task reading its own events in order.
+
+A session starts when a caller's channel enters Stasis. It asks telephony.routing for a plan and
+executes it: ring devices after their delays, connect the first that answers, or end the call with
+an announcement and the SIP status the plan names. Record writes go through a RecordWriter so the
+call never waits on the database.
+
+States: ROUTING -> RINGING -> CONNECTED -> ENDED, or ROUTING/RINGING -> ENDED (rejected, cancelled,
+no answer). Hold, transfers, conferences, pickup and park are further states and legs of the same
+session: a session owns any number of legs and at most one bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from telephony import queries, records
+from telephony.choices import CallOutcome, LegRole
+from telephony.records import NewCall
+from telephony.routing import CallFacts, Reject, RejectReason, RingDevices, plan_call
+
+from .client import AriError, Json
+from .records import RecordWriter, db
+
+if TYPE_CHECKING:
+    from .bridge import Bridge
+
+logger = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    ROUTING = "routing"
+    RINGING = "ringing"
+    CONNECTED = "connected"
+    ENDED = "ended"
+
+
+class LegStatus(StrEnum):
+    DIALING = "dialing"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    FAILED = "failed"
+
+
+# Where the dialplan plays each rejection's announcement (templates/asterisk/extensions.conf).
+ANNOUNCEMENT = {
+    RejectReason.UNKNOWN_NUMBER: "unknown",
+    RejectReason.BUSY: "busy",
+    RejectReason.NO_DEVICE: "noanswer",
+    RejectReason.NO_ANSWER: "noanswer",
+}
+OUTCOME = {
+    RejectReason.UNKNOWN_NUMBER: CallOutcome.FAILED,
+    RejectReason.BUSY: CallOutcome.BUSY,
+    RejectReason.NO_DEVICE: CallOutcome.NO_ANSWER,
+    RejectReason.NO_ANSWER: CallOutcome.NO_ANSWER,
+}
+FAILED_DIALSTATUS = {"BUSY", "CONGESTION", "CHANUNAVAIL", "NOANSWER", "CANCEL", "INVALIDARGS"}
+HANGUP_EVENTS = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
+
+
+@dataclass
+class Leg:
+    channel_id: str
+    role: LegRole
+    endpoint: str
+    device_id: int | None = None
+    status: LegStatus = LegStatus.DIALING
+    dialstatus: str = ""
+
+
+def endpoint_of(channel: Json) -> str:
+    """PJSIP/acme-101-00000002 -> acme-101."""
+    name = str(channel.get("name", ""))
+    tech, _, rest = name.partition("/")
+    return rest.rsplit("-", 1)[0] if tech == "PJSIP" else rest
+
+
+class CallSession:
+    def __init__(self, bridge: Bridge, call_id: uuid.UUID, caller: Json, dialled: str) -> None:
+        self.bridge = bridge
+        self.client = bridge.client
+        self.call_id = call_id
+        self.dialled = dialled
+        self.state = State.ROUTING
+        self.caller = Leg(channel_id=caller["id"], role=LegRole.CALLER, endpoint=endpoint_of(caller))
+        self.legs: dict[str, Leg] = {}
+        self.pending_targets: set[int] = set()
+        self.bridge_id = ""
+        self.queue: asyncio.Queue[Json] = asyncio.Queue()
+        self.timers: list[asyncio.TimerHandle] = []
+        self.writer = RecordWriter(str(call_id))
+        self.plan: RingDevices | None = None
+
+    # --- plumbing ----------------------------------------------------------------------------------
+
+    @property
+    def channel_ids(self) -> list[str]:
+        return [self.caller.channel_id, *self.legs]
+
+    def deliver(self, event: Json) -> None:
+        self.queue.put_nowait(event)
+
+    def _later(self, delay: float, event: Json) -> None:
+        loop = asyncio.get_running_loop()
+        self.timers.append(loop.call_later(delay, self.queue.put_nowait, event))
+
+    async def run(self, *, adopted: bool = False) -> None:
+        try:
+            if not adopted:
+                await self.start()
+            while self.state != State.ENDED:
+                event = await self.queue.get()
+                try:
+                    await self.handle(event)
+                except AriError as exc:
+                    # A channel vanished under us (the other side hung up at the same moment): the
+                    # hang-up events that follow finish the call.
+                    logger.warning("call %s: %s", self.call_id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("call %s failed; hanging it up", self.call_id)
+            await self._hangup_all(reason="normal")
+            self._finish(CallOutcome.FAILED, reason="internal_error")
+        finally:
+            for timer in self.timers:
+                timer.cancel()
+            self.bridge.forget(self)
+            await self.writer.close()
+
+    def _finish(self, outcome: str, *, reason: str = "") -> None:
+        if self.state == State.ENDED:
+            return
+        self.state = State.ENDED
+        self.writer.submit(records.end_call, self.call_id, outcome=outcome, at=timezone.now(), reason=reason)
+
+    # --- start: route the call ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        caller = await db(queries.caller_by_endpoint, self.caller.endpoint)
+        if caller is None:
+            # Asterisk let it in, but Django no longer knows this device (deleted a moment ago).
+            logger.warning("call from unknown device %s", self.caller.endpoint)
+            self.state = State.ENDED
+            await self.client.continue_in_dialplan(self.caller.channel_id, context="istra-announce",
+                                                   extension="unavailable")
+            return
+        self.caller.device_id = caller.device_id
+        callee = await db(queries.callee_by_extension, caller.party.company_id, self.dialled)
+        now = timezone.now()
+        plan = plan_call(CallFacts(caller=caller.party, dialled=self.dialled), callee, now)
+        self.writer.submit(
+            records.start_call,
+            NewCall(
+                call_id=self.call_id,
+                company_id=caller.party.company_id,
+                asterisk_server=self.bridge.server_id,
+                caller_user_id=caller.party.user_id,
+                caller_device_id=caller.device_id,
+                caller_number=caller.party.number,
+                caller_name=caller.party.name,
+                dialled=self.dialled,
+                channel_id=self.caller.channel_id,
+                endpoint=self.caller.endpoint,
+                started_at=now,
+            ),
+        )
+        if callee is not None:
+            self.writer.submit(
+                records.set_callee, self.call_id, user_id=callee.user_id, number=callee.extension, name=callee.name
+            )
+        if isinstance(plan, Reject):
+            await self.reject(plan.reason)
+            return
+        self.plan = plan
+        self.state = State.RINGING
+        await self.client.ring(self.caller.channel_id)  # the caller hears ringback (180 Ringing)
+        for index, target in enumerate(plan.targets):
+            self.pending_targets.add(index)
+            if target.delay == 0:
+                await self.dial_target(index)
+            else:
+                self._later(target.delay, {"type": "_dial", "index": index})
+        self._later(plan.timeout, {"type": "_ring_timeout"})
+
+    async def reject(self, reason: RejectReason) -> None:
+        self._finish(OUTCOME[reason], reason=str(reason))
+        await self.client.continue_in_dialplan(
+            self.caller.channel_id, context="istra-announce", extension=ANNOUNCEMENT[reason]
+        )
+
+    async def dial_target(self, index: int) -> None:
+        assert self.plan is not None
+        self.pending_targets.discard(index)
+        if self.state != State.RINGING:
+            return
+        target = self.plan.targets[index]
+        channel_id = f"{self.bridge.app}-{self.call_id}-{index}"
+        leg = Leg(channel_id=channel_id, role=LegRole.CALLEE, endpoint=target.endpoint, device_id=target.device_id)
+        self.legs[channel_id] = leg
+        # Register before asking: Asterisk sends the channel's first events before its HTTP reply.
+        self.bridge.watch(channel_id, self)
+        self.writer.submit(
+            records.add_callee_leg, self.call_id, device_id=target.device_id, channel_id=channel_id,
+            endpoint=target.endpoint, at=timezone.now(),
+        )
+        try:
+            await self.client.create_channel(
+                endpoint=f"PJSIP/{target.endpoint}",
+                channel_id=channel_id,
+                app_args=f"dialled,{self.call_id}",
+                originator=self.caller.channel_id,
+                variables={
+                    "CALLERID(num)": self.plan.caller_id_number,
+                    "CALLERID(name)": self.plan.caller_id_name,
+                },
+            )
+            await self.client.dial(channel_id, caller=self.caller.channel_id, timeout=self.plan.timeout + 5)
+        except AriError as exc:
+            logger.info("call %s: could not ring %s: %s", self.call_id, target.endpoint, exc)
+            await self.leg_failed(leg, "CHANUNAVAIL")
+
+    # --- events ------------------------------------------------------------------------------------
+
+    async def handle(self, event: Json) -> None:
+        kind = event["type"]
+        if kind == "_dial":
+            await self.dial_target(event["index"])
+        elif kind == "_ring_timeout":
+            if self.state == State.RINGING:
+                await self._hangup_legs(reason="no_answer")
+                await self.reject(RejectReason.NO_ANSWER)
+        elif kind == "Dial":
+            leg = self.legs.get(event.get("peer", {}).get("id", ""))
+            if leg is not None:
+                await self.on_dial_status(leg, event.get("dialstatus", ""))
+        elif kind == "ChannelStateChange":
+            leg = self.legs.get(event["channel"]["id"])
+            if leg is not None and event["channel"].get("state") == "Up":
+                await self.on_answer(leg)
+        elif kind in HANGUP_EVENTS:
+            channel_id = event["channel"]["id"]
+            cause = event.get("cause") if kind != "StasisEnd" else None
+            if channel_id == self.caller.channel_id:
+                await self.on_caller_gone()
+            elif channel_id in self.legs:
+                await self.on_leg_gone(self.legs[channel_id], cause)
+
+    async def on_dial_status(self, leg: Leg, status: str) -> None:
+        leg.dialstatus = status or leg.dialstatus
+        if status == "RINGING" and leg.status == LegStatus.DIALING:
+            leg.status = LegStatus.RINGING
+            if self.state == State.RINGING:
+                self.writer.submit(records.mark_ringing, self.call_id, at=timezone.now())
+        elif status == "ANSWER":
+            await self.on_answer(leg)
+        elif status in FAILED_DIALSTATUS:
+            await self.leg_failed(leg, status)
+
+    async def on_answer(self, leg: Leg) -> None:
+        if leg.status == LegStatus.ANSWERED:
+            return
+        if self.state != State.RINGING:
+            # Answered a moment too late: another device took the call, or the caller left.
+            leg.status = LegStatus.FAILED
+            await self.client.hangup(leg.channel_id, reason="answered_elsewhere")
+            return
+        leg.status = LegStatus.ANSWERED
+        self.state = State.CONNECTED
+        for timer in self.timers:
+            timer.cancel()
+        self.pending_targets.clear()
+        others = [other for other in self.legs.values() if other is not leg and other.status != LegStatus.FAILED]
+        self.bridge_id = f"{self.bridge.app}-{self.call_id}"
+        await asyncio.gather(
+            self.client.create_bridge(self.bridge_id),
+            self.client.answer(self.caller.channel_id),
+            *(self.client.hangup(other.channel_id, reason="answered_elsewhere") for other in others),
+        )
+        for other in others:
+            other.status = LegStatus.FAILED
+        await self.client.add_to_bridge(self.bridge_id, [self.caller.channel_id, leg.channel_id])
+        self.writer.submit(
+            records.mark_answered, self.call_id, channel_id=leg.channel_id, bridge_id=self.bridge_id,
+            at=timezone.now(),
+        )
+
+    async def leg_failed(self, leg: Leg, status: str) -> None:
+        if leg.status in (LegStatus.FAILED, LegStatus.ANSWERED):
+            return
+        leg.status = LegStatus.FAILED
+        leg.dialstatus = status
+        outcome = CallOutcome.BUSY if status == "BUSY" else CallOutcome.NO_ANSWER
+        self.writer.submit(records.end_leg, leg.channel_id, at=timezone.now(), outcome=outcome)
+        if self.state != State.RINGING or self.pending_targets:
+            return
+        if all(other.status == LegStatus.FAILED for other in self.legs.values()):
+            for timer in self.timers:
+                timer.cancel()
+            busy = any(other.dialstatus == "BUSY" for other in self.legs.values())
+            await self.reject(RejectReason.BUSY if busy else RejectReason.NO_ANSWER)
+
+    async def on_leg_gone(self, leg: Leg, cause: int | None) -> None:
+        if leg.status == LegStatus.ANSWERED and self.state == State.CONNECTED:
+            # The callee hung up: end the caller's side too.
+            self.writer.submit(records.end_leg, leg.channel_id, at=timezone.now(), outcome=CallOutcome.ANSWERED,
+                               cause=cause)
+            self._finish(CallOutcome.ANSWERED)
+            await self._teardown()
+        elif leg.status not in (LegStatus.FAILED, LegStatus.ANSWERED):
+            await self.leg_failed(leg, "BUSY" if cause == 17 else "CHANUNAVAIL")
+
+    async def on_caller_gone(self) -> None:
+        if self.state == State.ENDED:
+            return
+        if self.state == State.CONNECTED:
+            self._finish(CallOutcome.ANSWERED)
+        else:
+            self._finish(CallOutcome.CANCELLED)
+        await self._teardown()
+
+    # --- ending ------------------------------------------------------------------------------------
+
+    async def _hangup_legs(self, *, reason: str) -> None:
+        live = [leg for leg in self.legs.values() if leg.status != LegStatus.FAILED]
+        for leg in live:
+            leg.status = LegStatus.FAILED
+        await asyncio.gather(*(self.client.hangup(leg.channel_id, reason=reason) for leg in live),
+                             return_exceptions=True)
+
+    async def _hangup_all(self, *, reason: str) -> None:
+        await asyncio.gather(*(self.client.hangup(cid, reason=reason) for cid in self.channel_ids),
+                             return_exceptions=True)
+
+    async def _teardown(self) -> None:
+        results: list[Any] = await asyncio.gather(
+            *(self.client.hangup(cid) for cid in self.channel_ids), return_exceptions=True
+        )
+        if self.bridge_id:
+            results.append(await asyncio.gather(self.client.destroy_bridge(self.bridge_id),
+                                                return_exceptions=True))
+        for result in results:
+            if isinstance(result, Exception):
+                logger.debug("call %s teardown: %s", self.call_id, result)
+
+    # --- adoption after a bridge restart ---------------------------------------------------------------
+
+    @classmethod
+    def adopt(
+        cls, bridge: Bridge, *, call_id: uuid.UUID, caller: Json, callee_channel_id: str, callee_endpoint: str,
+        bridge_id: str,
+    ) -> CallSession:
+        """A connected call found on Asterisk after our own restart: follow it until it ends."""
+        session = cls(bridge, call_id, caller, dialled="")
+        session.state = State.CONNECTED
+        session.bridge_id = bridge_id
+        session.legs[callee_channel_id] = Leg(
+            channel_id=callee_channel_id, role=LegRole.CALLEE, endpoint=callee_endpoint, status=LegStatus.ANSWERED
+        )
+        return session

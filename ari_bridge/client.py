@@ -1,0 +1,199 @@
+"""A thin typed asyncio client for the Asterisk REST Interface, on aiohttp.
+
+REST requests carry a timeout and raise AriError on an error status. The event WebSocket is read by
+`events()`; when it drops, the iterator raises ConnectionLost and the caller reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+
+
+class AriError(Exception):
+    def __init__(self, status: int, method: str, path: str, text: str) -> None:
+        super().__init__(f"ARI {method} {path} -> {status}: {text[:200]}")
+        self.status = status
+
+
+class ConnectionLost(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AriConfig:
+    base_url: str
+    username: str
+    password: str
+    app: str
+    request_timeout: float = 5.0
+
+
+class AriClient:
+    def __init__(self, config: AriConfig) -> None:
+        self.config = config
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> AriClient:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                auth=aiohttp.BasicAuth(self.config.username, self.config.password),
+                connector=aiohttp.TCPConnector(limit=64),
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("AriClient is not open")
+        return self._session
+
+    # --- transport -------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Json | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        url = f"{self.config.base_url}/ari{path}"
+        client_timeout = aiohttp.ClientTimeout(total=timeout or self.config.request_timeout)
+        async with self.session.request(
+            method, url, params=dict(params or {}), json=body, timeout=client_timeout
+        ) as response:
+            text = await response.text()
+            if response.status >= 300:
+                raise AriError(response.status, method, path, text)
+            return json.loads(text) if text else None
+
+    def connect_events(self) -> Any:
+        """The application's event WebSocket (an async context manager yielding aiohttp messages)."""
+        ws_url = self.config.base_url.replace("http", "ws", 1) + "/ari/events"
+        params = {"app": self.config.app, "subscribeAll": "false"}
+        return self.session.ws_connect(ws_url, params=params, heartbeat=10, max_msg_size=0)
+
+    # --- resources ---------------------------------------------------------------------------------
+
+    async def asterisk_info(self) -> Json:
+        result: Json = await self.request("GET", "/asterisk/info", timeout=2)
+        return result
+
+    async def list_channels(self) -> list[Json]:
+        result: list[Json] = await self.request("GET", "/channels")
+        return result
+
+    async def list_bridges(self) -> list[Json]:
+        result: list[Json] = await self.request("GET", "/bridges")
+        return result
+
+    async def create_channel(
+        self, *, endpoint: str, channel_id: str, app_args: str, originator: str = "", variables: Json | None = None
+    ) -> Json:
+        params: dict[str, str | int] = {
+            "endpoint": endpoint,
+            "app": self.config.app,
+            "appArgs": app_args,
+            "channelId": channel_id,
+        }
+        if originator:
+            params["originator"] = originator
+        result: Json = await self.request(
+            "POST", "/channels/create", params=params, body={"variables": variables or {}}
+        )
+        return result
+
+    async def dial(self, channel_id: str, *, caller: str = "", timeout: int = 0) -> None:
+        params: dict[str, str | int] = {}
+        if caller:
+            params["caller"] = caller
+        if timeout:
+            params["timeout"] = timeout
+        await self.request("POST", f"/channels/{channel_id}/dial", params=params)
+
+    async def ring(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/ring")
+
+    async def answer(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/answer")
+
+    async def hangup(self, channel_id: str, *, reason: str = "normal") -> bool:
+        """Hang a channel up; False when it was already gone."""
+        try:
+            await self.request("DELETE", f"/channels/{channel_id}", params={"reason": reason})
+        except AriError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def continue_in_dialplan(self, channel_id: str, *, context: str, extension: str, priority: int = 1) -> bool:
+        try:
+            await self.request(
+                "POST",
+                f"/channels/{channel_id}/continue",
+                params={"context": context, "extension": extension, "priority": priority},
+            )
+        except AriError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/variable", params={"variable": variable, "value": value})
+
+    async def create_bridge(self, bridge_id: str, *, kind: str = "mixing") -> Json:
+        result: Json = await self.request("POST", f"/bridges/{bridge_id}", params={"type": kind})
+        return result
+
+    async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channel_ids)})
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        try:
+            await self.request("DELETE", f"/bridges/{bridge_id}")
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+
+    async def subscribe(self, sources: list[str]) -> None:
+        """Make sure this application hears the events of channels/bridges it adopted after a restart."""
+        if sources:
+            await self.request(
+                "POST", f"/applications/{self.config.app}/subscription", params={"eventSource": ",".join(sources)}
+            )
+
+
+async def wait_for_asterisk(client: AriClient, timeout: float) -> Json:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await client.asterisk_info()
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)

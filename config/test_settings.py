@@ -1,0 +1,19 @@
+"""The test suite's override: its own Asterisk instance, ports, ARI application and Redis database,
+so that `make test` never touches a platform started by `make run` on the same machine."""
+
+import os
+
+os.environ.setdefault("ASTERISK_INSTANCE", "test")
+os.environ.setdefault("ASTERISK_SIP_PORT", "5260")
+os.environ.setdefault("ASTERISK_RTP_START", "20000")
+os.environ.setdefault("ASTERISK_RTP_END", "24999")
+os.environ.setdefault("ARI_URL", "http://127.0.0.1:8288")
+os.environ.setdefault("ARI_APP", "istra-test")
+os.environ.setdefault("ARI_RECONNECT_MAX_DELAY", "1")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CHANNELS_PREFIX", "istra-test")
+os.environ.setdefault("ASTERISK_SERVER_ID", "ast-test")
+
+from .settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
