@@ -68,10 +68,12 @@ class Bridge:
     def dispatch(self, event: Json) -> None:
         """Route one event to its call; never blocks."""
         kind = event.get("type")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("event %s %s %s", kind, event.get("channel", {}).get("id"), event.get("args"))
         if kind == "StasisStart":
             args = event.get("args") or []
             channel = event["channel"]
-            if args and args[0] == "inbound":
+            if args and args[0] == "inbound" and channel["id"] not in self.by_channel:
                 dialled = args[1] if len(args) > 1 else channel.get("dialplan", {}).get("exten", "")
                 self._spawn(CallSession(self, uuid.uuid4(), channel, dialled))
                 return

@@ -22,7 +22,7 @@ class RejectReason(StrEnum):
 CAUSE_UNALLOCATED = 1  # 404 Not Found
 CAUSE_USER_BUSY = 17  # 486 Busy Here
 CAUSE_NO_ANSWER = 19  # 480 Temporarily Unavailable
-CAUSE_TEMPORARY_FAILURE = 41  # 503 Service Unavailable
+CAUSE_NO_CIRCUIT = 34  # 503 Service Unavailable (the platform cannot take the call)
 
 REJECT_CAUSES: dict[RejectReason, int] = {
     RejectReason.UNKNOWN_NUMBER: CAUSE_UNALLOCATED,

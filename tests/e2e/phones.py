@@ -1,0 +1,34 @@
+"""Real SIP phones for the end-to-end tests: the suite's own user agent registered on the test Asterisk."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from django.conf import settings
+
+from tests.personas import Person
+from tests.sipua import SipUA
+
+
+# Any final failure status, for waiting on the end of a call that does not connect.
+FINAL = [code for code in range(300, 700) if code not in (401, 407)]  # not digest challenges
+
+
+def server() -> tuple[str, int]:
+    return (settings.ASTERISK_SIP_HOST, settings.ASTERISK_SIP_PORT)
+
+
+@asynccontextmanager
+async def phone(person: Person | None = None, *, username: str = "", password: str = "") -> AsyncIterator[SipUA]:
+    """A SIP phone registered as `person`'s device (or as username/password), unregistered afterwards."""
+    ua = await SipUA.create(username or person.sip_username, password or person.sip_password, server=server())
+    try:
+        status = await ua.register()
+        assert status == 200, f"{ua.username} could not register: {status}"
+        yield ua
+    finally:
+        try:
+            await ua.unregister()
+        finally:
+            await ua.close()

@@ -1,0 +1,101 @@
+"""Calls outlive a crash of the bridge; the bridge outlives a restart of Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ari_bridge.asterisk import AsteriskInstance
+from telephony.choices import CallOutcome, CallState
+from telephony.models import Call
+from tests.personas import Person
+
+from .conftest import READY_FILE, bridge_ready
+from .phones import FINAL, phone
+from .processes import ManagedProcess, wait_until
+from .records import ended_call
+
+pytestmark = [pytest.mark.e2e]
+
+
+def test_a_call_keeps_going_through_a_bridge_crash_and_ends_cleanly_after(
+    bridge: ManagedProcess, bob: Person, carol: Person
+) -> None:
+    async def scenario() -> None:
+        async with phone(bob) as bob_phone, phone(carol) as carol_phone:
+            call = await bob_phone.invite(carol.extension)
+            incoming = await carol_phone.wait_incoming(timeout=5)
+            await incoming.answer()
+            await call.wait_status(200, timeout=5)
+            await asyncio.to_thread(
+                wait_until, lambda: Call.objects.filter(state=CallState.ANSWERED).exists(), 5, "answered record"
+            )
+
+            # when the bridge process dies and a new one starts
+            await asyncio.to_thread(bridge.kill)
+            before = (call.rtp_received, incoming.rtp_received)
+            READY_FILE.unlink(missing_ok=True)
+            await asyncio.to_thread(bridge.start)
+
+            # then audio still flows both ways: Asterisk kept the call
+            await call.wait_rtp(before[0] + 50, timeout=5)
+            await incoming.wait_rtp(before[1] + 50, timeout=5)
+            assert not call.ended and not incoming.ended
+
+            # and hanging up afterwards ends both sides, as the new bridge adopted the call
+            await incoming.hangup()
+            await call.wait_ended(timeout=5)
+
+    asyncio.run(scenario())
+
+    record = ended_call(caller_user=bob.user)
+    assert record.outcome == CallOutcome.ANSWERED and record.answered_at is not None
+    assert all(leg.ended_at for leg in record.legs.all())
+
+
+def test_the_bridge_reconnects_by_itself_after_an_asterisk_restart(
+    bridge: ManagedProcess, asterisk: AsteriskInstance, bob: Person, carol: Person
+) -> None:
+    # when Asterisk restarts under a running bridge
+    READY_FILE.unlink(missing_ok=True)
+    asterisk.stop()
+    asterisk.start()
+
+    # then the bridge reconnects and pushes the devices again without anyone's help
+    wait_until(bridge_ready, 15, "the bridge to reconnect")
+    assert bridge.alive
+
+    async def scenario() -> None:
+        async with phone(bob) as bob_phone, phone(carol) as carol_phone:
+            call = await bob_phone.invite(carol.extension)
+            incoming = await carol_phone.wait_incoming(timeout=5)
+            await incoming.answer()
+            await call.wait_status(200, timeout=5)
+            await call.hangup()
+            await incoming.wait_ended(timeout=5)
+
+    # and the next call works
+    asyncio.run(scenario())
+    assert ended_call(caller_user=bob.user).outcome == CallOutcome.ANSWERED
+
+
+def test_a_call_placed_while_the_bridge_is_down_hears_an_announcement_not_silence(
+    bridge: ManagedProcess, bob: Person, carol: Person
+) -> None:
+    # given the bridge is stopped
+    bridge.stop()
+
+    async def scenario() -> object:
+        async with phone(bob) as bob_phone:
+            call = await bob_phone.invite(carol.extension)
+            await call.wait_status(FINAL, timeout=20)
+            return call
+
+    call = asyncio.run(scenario())
+
+    # then the caller hears the "service unavailable" announcement and gets 503
+    assert 183 in call.status_codes  # type: ignore[attr-defined]
+    assert call.final_status == 503  # type: ignore[attr-defined]
+    READY_FILE.unlink(missing_ok=True)
+    bridge.start()
