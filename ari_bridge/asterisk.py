@@ -8,6 +8,7 @@ its own ports.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -109,8 +110,17 @@ class AsteriskInstance:
             (etc / template.name).write_text(text)
         # Asterisk drops to the asterisk user: it must own its writable folders.
         subprocess.run(
-            ["chroot", str(self.chroot), "chown", "-R", "asterisk:asterisk", self.inner_dir,
-             "/var/lib/asterisk", "/var/spool/asterisk", "/var/log/asterisk"],
+            [
+                "chroot",
+                str(self.chroot),
+                "chown",
+                "-R",
+                "asterisk:asterisk",
+                self.inner_dir,
+                "/var/lib/asterisk",
+                "/var/spool/asterisk",
+                "/var/log/asterisk",
+            ],
             check=True,
         )
         os.chmod(etc / "ari.conf", 0o640)
@@ -144,9 +154,22 @@ class AsteriskInstance:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             log = open(self.log_file, "ab")  # noqa: SIM115  (the child keeps it)
             process = subprocess.Popen(
-                ["chroot", str(self.chroot), "/usr/sbin/asterisk", "-f", "-U", "asterisk", "-G", "asterisk",
-                 "-C", f"{self.inner_dir}/etc/asterisk.conf"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    "chroot",
+                    str(self.chroot),
+                    "/usr/sbin/asterisk",
+                    "-f",
+                    "-U",
+                    "asterisk",
+                    "-G",
+                    "asterisk",
+                    "-C",
+                    f"{self.inner_dir}/etc/asterisk.conf",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             log.close()
             pid = process.pid
@@ -158,13 +181,24 @@ class AsteriskInstance:
             if self.pid() is None:
                 raise AsteriskError(f"Asterisk exited at start; see {self.log_file}")
             time.sleep(0.1)
-        raise AsteriskError(f"Asterisk did not answer on {self.ari_url} within {timeout}s; see {self.log_file}")
+        raise AsteriskError(
+            f"Asterisk did not answer on {self.ari_url} within {timeout}s; see {self.log_file}"
+        )
 
     def cli(self, command: str) -> str:
         result = subprocess.run(
-            ["chroot", str(self.chroot), "/usr/sbin/asterisk", "-C", f"{self.inner_dir}/etc/asterisk.conf",
-             "-rx", command],
-            capture_output=True, text=True, timeout=10,
+            [
+                "chroot",
+                str(self.chroot),
+                "/usr/sbin/asterisk",
+                "-C",
+                f"{self.inner_dir}/etc/asterisk.conf",
+                "-rx",
+                command,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         return result.stdout
 
@@ -177,10 +211,8 @@ class AsteriskInstance:
         while time.monotonic() < deadline:
             if self.pid() is None:
                 break
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child
             time.sleep(0.05)
         else:
             os.kill(pid, signal.SIGKILL)

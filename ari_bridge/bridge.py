@@ -9,6 +9,7 @@ reports, so that no call stays stuck in Stasis and no record stays open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -91,7 +92,9 @@ class Bridge:
     def stop(self) -> None:
         self._stopping.set()
         if self._ws is not None:
-            asyncio.ensure_future(self._ws.close())
+            closing = asyncio.ensure_future(self._ws.close())
+            self.tasks.add(closing)
+            closing.add_done_callback(self.tasks.discard)
 
     async def run(self) -> None:
         await self.client.open()
@@ -110,10 +113,8 @@ class Bridge:
                     os.unlink(self.ready_file)
                 if self._stopping.is_set():
                     break
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
                 delay = min(delay * 2, self.reconnect_max_delay)
         finally:
             await self.client.close()
@@ -169,12 +170,18 @@ class Bridge:
             caller_leg = next((leg for leg in legs if leg.role == LegRole.CALLER), None)
             answered = next((leg for leg in legs if leg.role == LegRole.CALLEE and leg.answered_at), None)
             if (
-                call.state == CallState.ANSWERED and caller_leg and answered
-                and caller_leg.channel_id in channels and answered.channel_id in channels
+                call.state == CallState.ANSWERED
+                and caller_leg
+                and answered
+                and caller_leg.channel_id in channels
+                and answered.channel_id in channels
             ):
                 session = CallSession.adopt(
-                    self, call_id=call.id, caller=channels[caller_leg.channel_id],
-                    callee_channel_id=answered.channel_id, callee_endpoint=answered.endpoint,
+                    self,
+                    call_id=call.id,
+                    caller=channels[caller_leg.channel_id],
+                    callee_channel_id=answered.channel_id,
+                    callee_endpoint=answered.endpoint,
                     bridge_id=call.bridge_id,
                 )
                 sources = [f"channel:{caller_leg.channel_id}", f"channel:{answered.channel_id}"]
@@ -194,7 +201,9 @@ class Bridge:
                 if leg.channel_id in channels:
                     await self.client.hangup(leg.channel_id)
             outcome = CallOutcome.ANSWERED if call.answered_at else CallOutcome.FAILED
-            await db(records.end_call, call.id, outcome=outcome, at=now, reason="" if call.answered_at else "lost")
+            await db(
+                records.end_call, call.id, outcome=outcome, at=now, reason="" if call.answered_at else "lost"
+            )
             logger.info("closed call %s that did not survive", call.id)
         # Channels still in our application that no live call owns would wait in silence forever.
         for channel_id, channel in channels.items():
@@ -202,7 +211,8 @@ class Bridge:
                 continue
             dialplan = channel.get("dialplan", {})
             ours = channel_id.startswith(f"{self.app}-") or (
-                dialplan.get("app_name") == "Stasis" and str(dialplan.get("app_data", "")).startswith(self.app)
+                dialplan.get("app_name") == "Stasis"
+                and str(dialplan.get("app_data", "")).startswith(self.app)
             )
             if ours:
                 logger.info("hanging up orphan channel %s", channel_id)
@@ -219,4 +229,6 @@ def bridge_from_settings() -> Bridge:
         app=settings.ARI_APP,
         request_timeout=settings.ARI_REQUEST_TIMEOUT,
     )
-    return Bridge(config, server_id=settings.ASTERISK_SERVER_ID, reconnect_max_delay=settings.ARI_RECONNECT_MAX_DELAY)
+    return Bridge(
+        config, server_id=settings.ASTERISK_SERVER_ID, reconnect_max_delay=settings.ARI_RECONNECT_MAX_DELAY
+    )

@@ -150,8 +150,9 @@ class CallSession:
             # Asterisk let it in, but Django no longer knows this device (deleted a moment ago).
             logger.warning("call from unknown device %s", self.caller.endpoint)
             self.state = State.ENDED
-            await self.client.continue_in_dialplan(self.caller.channel_id, context="istra-announce",
-                                                   extension="unavailable")
+            await self.client.continue_in_dialplan(
+                self.caller.channel_id, context="istra-announce", extension="unavailable"
+            )
             return
         self.caller.device_id = caller.device_id
         callee = await db(queries.callee_by_extension, caller.party.company_id, self.dialled)
@@ -175,7 +176,11 @@ class CallSession:
         )
         if callee is not None:
             self.writer.submit(
-                records.set_callee, self.call_id, user_id=callee.user_id, number=callee.extension, name=callee.name
+                records.set_callee,
+                self.call_id,
+                user_id=callee.user_id,
+                number=callee.extension,
+                name=callee.name,
             )
         if isinstance(plan, Reject):
             await self.reject(plan.reason)
@@ -204,13 +209,19 @@ class CallSession:
             return
         target = self.plan.targets[index]
         channel_id = f"{self.bridge.app}-{self.call_id}-{index}"
-        leg = Leg(channel_id=channel_id, role=LegRole.CALLEE, endpoint=target.endpoint, device_id=target.device_id)
+        leg = Leg(
+            channel_id=channel_id, role=LegRole.CALLEE, endpoint=target.endpoint, device_id=target.device_id
+        )
         self.legs[channel_id] = leg
         # Register before asking: Asterisk sends the channel's first events before its HTTP reply.
         self.bridge.watch(channel_id, self)
         self.writer.submit(
-            records.add_callee_leg, self.call_id, device_id=target.device_id, channel_id=channel_id,
-            endpoint=target.endpoint, at=timezone.now(),
+            records.add_callee_leg,
+            self.call_id,
+            device_id=target.device_id,
+            channel_id=channel_id,
+            endpoint=target.endpoint,
+            at=timezone.now(),
         )
         try:
             await self.client.create_channel(
@@ -278,7 +289,9 @@ class CallSession:
         for timer in self.timers:
             timer.cancel()
         self.pending_targets.clear()
-        others = [other for other in self.legs.values() if other is not leg and other.status != LegStatus.FAILED]
+        others = [
+            other for other in self.legs.values() if other is not leg and other.status != LegStatus.FAILED
+        ]
         self.bridge_id = f"{self.bridge.app}-{self.call_id}"
         await asyncio.gather(
             self.client.create_bridge(self.bridge_id),
@@ -289,7 +302,10 @@ class CallSession:
             other.status = LegStatus.FAILED
         await self.client.add_to_bridge(self.bridge_id, [self.caller.channel_id, leg.channel_id])
         self.writer.submit(
-            records.mark_answered, self.call_id, channel_id=leg.channel_id, bridge_id=self.bridge_id,
+            records.mark_answered,
+            self.call_id,
+            channel_id=leg.channel_id,
+            bridge_id=self.bridge_id,
             at=timezone.now(),
         )
 
@@ -311,8 +327,9 @@ class CallSession:
     async def on_leg_gone(self, leg: Leg, cause: int | None) -> None:
         if leg.status == LegStatus.ANSWERED and self.state == State.CONNECTED:
             # The callee hung up: end the caller's side too.
-            self.writer.submit(records.end_leg, leg.channel_id, at=timezone.now(), outcome=CallOutcome.ANSWERED,
-                               cause=cause)
+            self.writer.submit(
+                records.end_leg, leg.channel_id, at=timezone.now(), outcome=CallOutcome.ANSWERED, cause=cause
+            )
             self._finish(CallOutcome.ANSWERED)
             await self._teardown()
         elif leg.status not in (LegStatus.FAILED, LegStatus.ANSWERED):
@@ -333,20 +350,23 @@ class CallSession:
         live = [leg for leg in self.legs.values() if leg.status != LegStatus.FAILED]
         for leg in live:
             leg.status = LegStatus.FAILED
-        await asyncio.gather(*(self.client.hangup(leg.channel_id, reason=reason) for leg in live),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(self.client.hangup(leg.channel_id, reason=reason) for leg in live), return_exceptions=True
+        )
 
     async def _hangup_all(self, *, reason: str) -> None:
-        await asyncio.gather(*(self.client.hangup(cid, reason=reason) for cid in self.channel_ids),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(self.client.hangup(cid, reason=reason) for cid in self.channel_ids), return_exceptions=True
+        )
 
     async def _teardown(self) -> None:
         results: list[Any] = await asyncio.gather(
             *(self.client.hangup(cid) for cid in self.channel_ids), return_exceptions=True
         )
         if self.bridge_id:
-            results.append(await asyncio.gather(self.client.destroy_bridge(self.bridge_id),
-                                                return_exceptions=True))
+            results.append(
+                await asyncio.gather(self.client.destroy_bridge(self.bridge_id), return_exceptions=True)
+            )
         for result in results:
             if isinstance(result, Exception):
                 logger.debug("call %s teardown: %s", self.call_id, result)
@@ -355,7 +375,13 @@ class CallSession:
 
     @classmethod
     def adopt(
-        cls, bridge: Bridge, *, call_id: uuid.UUID, caller: Json, callee_channel_id: str, callee_endpoint: str,
+        cls,
+        bridge: Bridge,
+        *,
+        call_id: uuid.UUID,
+        caller: Json,
+        callee_channel_id: str,
+        callee_endpoint: str,
         bridge_id: str,
     ) -> CallSession:
         """A connected call found on Asterisk after our own restart: follow it until it ends."""
@@ -363,6 +389,9 @@ class CallSession:
         session.state = State.CONNECTED
         session.bridge_id = bridge_id
         session.legs[callee_channel_id] = Leg(
-            channel_id=callee_channel_id, role=LegRole.CALLEE, endpoint=callee_endpoint, status=LegStatus.ANSWERED
+            channel_id=callee_channel_id,
+            role=LegRole.CALLEE,
+            endpoint=callee_endpoint,
+            status=LegStatus.ANSWERED,
         )
         return session

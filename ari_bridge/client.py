@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +111,13 @@ class AriClient:
         return result
 
     async def create_channel(
-        self, *, endpoint: str, channel_id: str, app_args: str, originator: str = "", variables: Json | None = None
+        self,
+        *,
+        endpoint: str,
+        channel_id: str,
+        app_args: str,
+        originator: str = "",
+        variables: Json | None = None,
     ) -> Json:
         params: dict[str, str | int] = {
             "endpoint": endpoint,
@@ -150,7 +156,9 @@ class AriClient:
             raise
         return True
 
-    async def continue_in_dialplan(self, channel_id: str, *, context: str, extension: str, priority: int = 1) -> bool:
+    async def continue_in_dialplan(
+        self, channel_id: str, *, context: str, extension: str, priority: int = 1
+    ) -> bool:
         try:
             await self.request(
                 "POST",
@@ -164,14 +172,18 @@ class AriClient:
         return True
 
     async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
-        await self.request("POST", f"/channels/{channel_id}/variable", params={"variable": variable, "value": value})
+        await self.request(
+            "POST", f"/channels/{channel_id}/variable", params={"variable": variable, "value": value}
+        )
 
     async def create_bridge(self, bridge_id: str, *, kind: str = "mixing") -> Json:
         result: Json = await self.request("POST", f"/bridges/{bridge_id}", params={"type": kind})
         return result
 
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
-        await self.request("POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channel_ids)})
+        await self.request(
+            "POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channel_ids)}
+        )
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         try:
@@ -184,7 +196,9 @@ class AriClient:
         """Make sure this application hears the events of channels/bridges it adopted after a restart."""
         if sources:
             await self.request(
-                "POST", f"/applications/{self.config.app}/subscription", params={"eventSource": ",".join(sources)}
+                "POST",
+                f"/applications/{self.config.app}/subscription",
+                params={"eventSource": ",".join(sources)},
             )
 
 
@@ -193,7 +207,7 @@ async def wait_for_asterisk(client: AriClient, timeout: float) -> Json:
     while True:
         try:
             return await client.asterisk_info()
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.2)

@@ -11,9 +11,18 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from portal.routing import websocket_urlpatterns  # noqa: E402
 
+from django.conf import settings  # noqa: E402
+
+http_app = django_asgi_app
+if settings.DEBUG:
+    # Development and tests serve /static/ from the app itself; production puts a web server in front.
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    http_app = ASGIStaticFilesHandler(django_asgi_app)
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -14,6 +14,6 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CHANNELS_PREFIX", "istra-test")
 os.environ.setdefault("ASTERISK_SERVER_ID", "ast-test")
 
-from .settings import *  # noqa: E402, F403
+from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -13,7 +13,9 @@ class Company(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("short name"), max_length=40, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
-    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.FRENCH)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
+    )
 
     class Meta:
         verbose_name_plural = "companies"
@@ -27,7 +29,12 @@ class User(AbstractUser):
     """A person of a company who logs in to the portals and owns an extension and phones."""
 
     company = models.ForeignKey(
-        Company, on_delete=models.PROTECT, related_name="users", null=True, blank=True, verbose_name=_("company")
+        Company,
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+        verbose_name=_("company"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.USER)
     # Empty means: follow the company's language.

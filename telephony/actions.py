@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from directory.choices import Role
 from directory.models import Company, User
@@ -31,8 +32,17 @@ def _server() -> str:
     return f"{settings.ASTERISK_SIP_HOST}:{settings.ASTERISK_SIP_PORT}"
 
 
+def _push_now_or_later(device: Device) -> None:
+    if not provisioning.push_device(device):
+        # Asterisk did not take it (restarting?): a worker retries, and the bridge pushes everything
+        # again when it reconnects anyway.
+        from .tasks import push_device
+
+        push_device.apply_async(args=[device.pk], countdown=5)
+
+
 def _push_on_commit(device: Device) -> None:
-    transaction.on_commit(lambda: provisioning.push_device(device))
+    transaction.on_commit(lambda: _push_now_or_later(device))
 
 
 def generate_sip_password() -> str:
@@ -54,9 +64,11 @@ def add_device(
 ) -> tuple[Device, SipCredentials]:
     """Give a user one more SIP phone; it is registrable on Asterisk as soon as the transaction commits."""
     if user.company is None:
-        raise ValidationError("Only a user of a company can have phones.")
+        raise ValidationError(_("Only a user of a company can have phones."))
     extension = Extension.objects.filter(user=user).first()
-    username = sip_username or _free_sip_username(user.company, extension.number if extension else user.username)
+    username = sip_username or _free_sip_username(
+        user.company, extension.number if extension else user.username
+    )
     password = password or generate_sip_password()
     device = Device(
         company=user.company,
@@ -126,9 +138,12 @@ def create_user(
     """
     errors: dict[str, str] = {}
     if User.objects.filter(username=username).exists():
-        errors["username"] = f"The login {username!r} is already taken."
+        errors["username"] = _("The login %(login)s is already taken.") % {"login": username}
     if Extension.objects.for_company(company).filter(number=extension).exists():
-        errors["extension"] = f"Extension {extension} already exists in {company.name}."
+        errors["extension"] = _("Extension %(number)s already exists in %(company)s.") % {
+            "number": extension,
+            "company": company.name,
+        }
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -151,5 +166,5 @@ def create_user(
     ext.save()
     credentials = None
     if with_device:
-        _, credentials = add_device(user=user, sip_username=sip_username, password=sip_password)
+        _device, credentials = add_device(user=user, sip_username=sip_username, password=sip_password)
     return user, credentials

@@ -15,7 +15,8 @@ from .choices import CallOutcome, CallState, DeviceKind, LegRole
 
 extension_number_validator = RegexValidator(r"^[0-9]{2,6}$", _("An extension is 2 to 6 digits."))
 sip_username_validator = RegexValidator(
-    r"^[a-z0-9][a-z0-9._-]{2,39}$", _("3 to 40 characters: lower-case letters, digits, dot, dash, underscore.")
+    r"^[a-z0-9][a-z0-9._-]{2,39}$",
+    _("3 to 40 characters: lower-case letters, digits, dot, dash, underscore."),
 )
 
 
@@ -186,7 +187,9 @@ class CallLeg(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
-        indexes = [models.Index(fields=["device"], condition=Q(ended_at__isnull=True), name="leg_active_device")]
+        indexes = [
+            models.Index(fields=["device"], condition=Q(ended_at__isnull=True), name="leg_active_device")
+        ]
 
     def __str__(self) -> str:
         return f"{self.role} {self.endpoint} ({self.channel_id})"

@@ -47,19 +47,24 @@ def callee_by_extension(company_id: int, number: str) -> Callee | None:
     )
     if extension is None or extension.user is None:
         return None
-    devices = list(Device.objects.filter(user_id=extension.user_id).order_by("ring_delay", "id"))
+    user = extension.user
+    devices = list(Device.objects.filter(user=user).order_by("ring_delay", "id"))
     busy = set(
         CallLeg.objects.filter(device__in=devices, ended_at__isnull=True).values_list("device_id", flat=True)
     )
     return Callee(
         company_id=company_id,
-        user_id=extension.user_id,
+        user_id=user.pk,
         extension=extension.number,
-        name=extension.user.display_name,
+        name=user.display_name,
         ring_timeout=extension.ring_timeout,
         devices=tuple(
             DeviceState(
-                device_id=d.id, endpoint=d.sip_username, ring_delay=d.ring_delay, enabled=d.enabled, in_call=d.id in busy
+                device_id=d.id,
+                endpoint=d.sip_username,
+                ring_delay=d.ring_delay,
+                enabled=d.enabled,
+                in_call=d.id in busy,
             )
             for d in devices
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -39,7 +40,7 @@ def _iso(value: datetime | None) -> str | None:
 def _publish(call: Call) -> None:
     """Tell each user of the call (caller and callee) how it stands now, from their own side."""
     state = call.state
-    common = {
+    common: dict[str, Any] = {
         "call_id": str(call.id),
         "state": state,
         "started_at": call.started_at.isoformat(),
@@ -50,13 +51,19 @@ def _publish(call: Call) -> None:
     if call.caller_user_id:
         publish_on_commit(
             call.caller_user_id,
-            CallEvent(direction="outgoing", peer_name=call.callee_name, peer_number=call.callee_number or
-                      call.dialled_number, **common),
+            CallEvent(
+                direction="outgoing",
+                peer_name=call.callee_name,
+                peer_number=call.callee_number or call.dialled_number,
+                **common,
+            ),
         )
     if call.callee_user_id and call.callee_user_id != call.caller_user_id:
         publish_on_commit(
             call.callee_user_id,
-            CallEvent(direction="incoming", peer_name=call.caller_name, peer_number=call.caller_number, **common),
+            CallEvent(
+                direction="incoming", peer_name=call.caller_name, peer_number=call.caller_number, **common
+            ),
         )
 
 
@@ -90,9 +97,15 @@ def set_callee(call_id: uuid.UUID, *, user_id: int, number: str, name: str) -> N
 
 
 @transaction.atomic
-def add_callee_leg(call_id: uuid.UUID, *, device_id: int, channel_id: str, endpoint: str, at: datetime) -> None:
+def add_callee_leg(
+    call_id: uuid.UUID, *, device_id: int, channel_id: str, endpoint: str, at: datetime
+) -> None:
     CallLeg.objects.create(
-        call_id=call_id, role=LegRole.CALLEE, device_id=device_id, channel_id=channel_id, endpoint=endpoint,
+        call_id=call_id,
+        role=LegRole.CALLEE,
+        device_id=device_id,
+        channel_id=channel_id,
+        endpoint=endpoint,
         started_at=at,
     )
 
@@ -153,5 +166,7 @@ def active_calls(asterisk_server: str) -> list[tuple[Call, list[CallLeg]]]:
 
 def devices_in_call(device_ids: list[int]) -> set[int]:
     return set(
-        CallLeg.objects.filter(device_id__in=device_ids, ended_at__isnull=True).values_list("device_id", flat=True)
+        CallLeg.objects.filter(device_id__in=device_ids, ended_at__isnull=True).values_list(
+            "device_id", flat=True
+        )
     )

@@ -38,4 +38,6 @@ def make_person(
         sip_password=sip_password,
     )
     assert credentials is not None
-    return Person(user=user, extension=extension, sip_username=credentials.username, sip_password=sip_password)
+    return Person(
+        user=user, extension=extension, sip_username=credentials.username, sip_password=sip_password
+    )

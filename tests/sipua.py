@@ -54,6 +54,7 @@ __all__ = [
     "CallState",
     "Direction",
     "NameAddr",
+    "RtpSession",
     "SdpInfo",
     "SipError",
     "SipMessage",
@@ -61,6 +62,7 @@ __all__ = [
     "SipUA",
     "StatusEvent",
     "digest_response",
+    "parse_challenge",
 ]
 
 log = logging.getLogger("sipua")
@@ -541,6 +543,11 @@ TONE_FRAME = bytes(
 SILENCE_FRAME = bytes([_linear_to_ulaw(0)]) * SAMPLES_PER_PACKET
 
 
+# What the RTP sender does on one 20 ms tick: send a (payload type, marker, payload, timestamp) packet,
+# run a completion callback (then look at the next item), or send audio (None).
+_ScriptItem = tuple[int, bool, bytes, int] | Callable[[], None] | None
+
+
 class RtpSession:
     """One RTP/RTCP socket pair (even/odd ports) for one call: sends PCMU every 20 ms once started,
     counts what arrives, sends and decodes RFC 4733 DTMF events."""
@@ -566,7 +573,7 @@ class RtpSession:
         self._seq = secrets.randbits(16)
         self._timestamp = secrets.randbits(32)
         self._marker = True
-        self._script: deque[tuple[int, bool, bytes, int] | Callable[[], None] | None] = deque()
+        self._script: deque[_ScriptItem] = deque()
         self._dtmf_queue: deque[tuple[str, int, int, asyncio.Future[None]]] = deque()
         self._sender: asyncio.Task[None] | None = None
         self.closed = False
@@ -665,20 +672,25 @@ class RtpSession:
 
     def _dtmf_script(
         self, digit: str, duration_ms: int, gap_ms: int, done: asyncio.Future[None], timestamp: int
-    ) -> list[tuple[int, bool, bytes, int] | Callable[[], None] | None]:
+    ) -> list[_ScriptItem]:
         """The packets of one RFC 4733 event: growing durations, then the end packet three times,
         then ``gap_ms`` of audio; all event packets carry the event's start timestamp."""
         event = DTMF_EVENTS.index(digit)
         packets = max(1, duration_ms // PTIME_MS)
         pt = self.telephone_event_pt
-        script: list[tuple[int, bool, bytes, int] | Callable[[], None] | None] = []
+        script: list[_ScriptItem] = []
         for k in range(1, packets):
             payload = struct.pack("!BBH", event, DTMF_VOLUME, k * SAMPLES_PER_PACKET)
             script.append((pt, k == 1, payload, timestamp))
         end = struct.pack("!BBH", event, 0x80 | DTMF_VOLUME, packets * SAMPLES_PER_PACKET)
         script += [(pt, packets == 1 and i == 0, end, timestamp) for i in range(3)]
         script += [None] * max(1, gap_ms // PTIME_MS)
-        script.append(lambda: done.done() or done.set_result(None))
+
+        def finished() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        script.append(finished)
         return script
 
     def _send(self, payload_type: int, marker: bool, payload: bytes, timestamp: int) -> None:
@@ -968,7 +980,7 @@ class Call:
 
     def __repr__(self) -> str:
         return (
-            f"<Call {self.direction.value} {self.ua.username}↔{self.remote_number} {self.state.value}"
+            f"<Call {self.direction.value} {self.ua.username}<->{self.remote_number} {self.state.value}"
             f" statuses={self.status_codes}>"
         )
 
@@ -1054,6 +1066,7 @@ class Call:
         """Wait until a response with one of ``codes`` has been received for this outgoing call and
         return it. Fails at once (SipError) if the call gets another final status instead."""
         wanted = {codes} if isinstance(codes, int) else set(codes)
+        label = " or ".join(map(str, sorted(wanted)))
 
         def found() -> StatusEvent | None:
             return next((s for s in self.statuses if s.code in wanted), None)
@@ -1061,12 +1074,12 @@ class Call:
         await self._waiters.wait(
             lambda: found() is not None or self.final_status is not None,
             timeout,
-            lambda: f"no {sorted(wanted)} within {timeout}s; {self._describe()}",
+            lambda: f"no {label} within {timeout}s; {self._describe()}",
         )
         status = found()
         if status is None:
             raise SipError(
-                f"expected {sorted(wanted)} but the final status is {self.final_status}; {self._describe()}"
+                f"expected {label} but the final status is {self.final_status}; {self._describe()}"
             )
         return status
 
@@ -1262,7 +1275,7 @@ class Call:
             ack = self._dialog_request("ACK", cseq=response.cseq[0])
             self._ack = ack.encode()
             self.ua._send(self._ack, self.ua.server, ack)
-            if not self.ended:  # a late 2xx after close(): still ACKed, hung up by the caller of cancel
+            if not self.ended:  # (a 2xx racing our CANCEL is ACKed above; cancel() then sends BYE)
                 self.state = CallState.CONFIRMED
                 self.answered_at = time.monotonic()
                 self.rtp.start()
@@ -1308,11 +1321,11 @@ class Call:
         hung up with BYE and 200 is returned."""
         if self.direction is not Direction.OUTGOING:
             raise SipError("cancel() is for outgoing calls; use reject() or hangup() on incoming ones")
-        tx = self._invite_tx
-        assert tx is not None and self.invite is not None
+        first_tx = self._invite_tx
+        assert first_tx is not None and self.invite is not None
         self._cancel_requested = True
         await self._waiters.wait(
-            lambda: tx is not self._invite_tx or tx.provisional or self.final_status is not None,
+            lambda: first_tx is not self._invite_tx or first_tx.provisional or self.final_status is not None,
             timeout,
             lambda: f"no provisional response (needed before CANCEL) within {timeout}s; {self._describe()}",
         )

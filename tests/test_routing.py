@@ -25,13 +25,24 @@ BOB = Party(company_id=1, user_id=11, number="101", name="Bob")
 
 
 def carol(*devices: DeviceState, company_id: int = 1, ring_timeout: int = 20) -> Callee:
-    return Callee(company_id=company_id, user_id=12, extension="102", name="Carol", ring_timeout=ring_timeout,
-                  devices=devices)
+    return Callee(
+        company_id=company_id,
+        user_id=12,
+        extension="102",
+        name="Carol",
+        ring_timeout=ring_timeout,
+        devices=devices,
+    )
 
 
 def device(device_id: int, delay: int = 0, *, enabled: bool = True, in_call: bool = False) -> DeviceState:
-    return DeviceState(device_id=device_id, endpoint=f"acme-102-{device_id}", ring_delay=delay, enabled=enabled,
-                       in_call=in_call)
+    return DeviceState(
+        device_id=device_id,
+        endpoint=f"acme-102-{device_id}",
+        ring_delay=delay,
+        enabled=enabled,
+        in_call=in_call,
+    )
 
 
 def test_a_call_to_an_extension_rings_every_enabled_device_after_its_delay() -> None:

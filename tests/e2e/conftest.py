@@ -29,9 +29,13 @@ def bridge_ready() -> bool:
 
 
 @pytest.fixture(scope="session")
-def bridge_process(asterisk: AsteriskInstance, django_db_setup: None, django_db_blocker: object) -> Iterator[ManagedProcess]:
+def bridge_process(
+    asterisk: AsteriskInstance, django_db_setup: None, django_db_blocker: object
+) -> Iterator[ManagedProcess]:
     READY_FILE.unlink(missing_ok=True)
-    process = ManagedProcess("bridge", ["manage.py", "run_bridge"], ready=bridge_ready, env={"BRIDGE_READY_FILE": str(READY_FILE)})
+    process = ManagedProcess(
+        "bridge", ["manage.py", "run_bridge"], ready=bridge_ready, env={"BRIDGE_READY_FILE": str(READY_FILE)}
+    )
     process.start()
     yield process
     process.stop()

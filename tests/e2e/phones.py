@@ -10,7 +10,6 @@ from django.conf import settings
 from tests.personas import Person
 from tests.sipua import SipUA
 
-
 # Any final failure status, for waiting on the end of a call that does not connect.
 FINAL = [code for code in range(300, 700) if code not in (401, 407)]  # not digest challenges
 
@@ -20,9 +19,13 @@ def server() -> tuple[str, int]:
 
 
 @asynccontextmanager
-async def phone(person: Person | None = None, *, username: str = "", password: str = "") -> AsyncIterator[SipUA]:
+async def phone(
+    person: Person | None = None, *, username: str = "", password: str = ""
+) -> AsyncIterator[SipUA]:
     """A SIP phone registered as `person`'s device (or as username/password), unregistered afterwards."""
-    ua = await SipUA.create(username or person.sip_username, password or person.sip_password, server=server())
+    if person is not None:
+        username, password = username or person.sip_username, password or person.sip_password
+    ua = await SipUA.create(username, password, server=server())
     try:
         status = await ua.register()
         assert status == 200, f"{ua.username} could not register: {status}"

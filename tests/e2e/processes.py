@@ -36,7 +36,9 @@ def test_database_env() -> dict[str, str]:
     db = connection.settings_dict
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "config.test_settings"
-    env["DATABASE_URL"] = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -69,11 +71,17 @@ class ManagedProcess:
     def start(self, timeout: float = 20) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, *self.args], cwd=ROOT, env={**test_database_env(), **self.extra_env}, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, *self.args],
+            cwd=ROOT,
+            env={**test_database_env(), **self.extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
-        wait_until(lambda: self.ready() or self._died(), timeout, f"{self.name} to be ready (see {self.log_path})")
+        wait_until(
+            lambda: self.ready() or self._died(), timeout, f"{self.name} to be ready (see {self.log_path})"
+        )
         if self._died():
             raise AssertionError(f"{self.name} exited at start; see {self.log_path}")
 

@@ -15,7 +15,7 @@ from .records import ended_call
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("bridge")]
 
 
-async def talk(bob: Person, carol: Person, *, who_hangs_up: str) -> dict[str, object]:
+async def talk(bob: Person, carol: Person, *, who_hangs_up: str) -> dict[str, str]:
     async with phone(bob) as bob_phone, phone(carol) as carol_phone:
         outgoing = await bob_phone.invite(carol.extension)
         incoming = await carol_phone.wait_incoming(timeout=5)
@@ -36,7 +36,9 @@ async def talk(bob: Person, carol: Person, *, who_hangs_up: str) -> dict[str, ob
 
 
 @pytest.mark.parametrize("who_hangs_up", ["caller", "callee"])
-def test_an_answered_call_ends_both_legs_whoever_hangs_up(bob: Person, carol: Person, who_hangs_up: str) -> None:
+def test_an_answered_call_ends_both_legs_whoever_hangs_up(
+    bob: Person, carol: Person, who_hangs_up: str
+) -> None:
     # when bob calls carol, she answers, they talk, and one of them hangs up
     seen = asyncio.run(talk(bob, carol, who_hangs_up=who_hangs_up))
 
@@ -46,6 +48,7 @@ def test_an_answered_call_ends_both_legs_whoever_hangs_up(bob: Person, carol: Pe
     call = ended_call(caller_user=bob.user)
     assert call.outcome == CallOutcome.ANSWERED
     assert (call.caller_number, call.dialled_number, call.callee_user_id) == ("101", "102", carol.user.id)
+    assert call.ringing_at and call.answered_at and call.ended_at
     assert call.started_at <= call.ringing_at <= call.answered_at <= call.ended_at
     assert call.asterisk_server == "ast-test"
     legs = {leg.role: leg for leg in call.legs.all()}

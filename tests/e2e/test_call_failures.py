@@ -34,7 +34,11 @@ def test_an_unknown_number_gets_404_after_an_announcement(bob: Person) -> None:
     assert call.final_status == 404  # type: ignore[attr-defined]
     assert announced(call)
     record = ended_call(caller_user=bob.user)
-    assert (record.outcome, record.reason, record.callee_user_id) == (CallOutcome.FAILED, "unknown_number", None)
+    assert (record.outcome, record.reason, record.callee_user_id) == (
+        CallOutcome.FAILED,
+        "unknown_number",
+        None,
+    )
 
 
 def test_a_user_already_in_a_call_is_busy(bob: Person, carol: Person, dave: Person) -> None:

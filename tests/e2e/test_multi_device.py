@@ -16,7 +16,9 @@ from .records import ended_call
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("bridge")]
 
 
-def test_a_delayed_device_rings_after_its_delay_and_stops_when_another_answers(bob: Person, carol: Person) -> None:
+def test_a_delayed_device_rings_after_its_delay_and_stops_when_another_answers(
+    bob: Person, carol: Person
+) -> None:
     # given carol's desk phone rings at once and her softphone after 3 s
     softphone, credentials = add_device(user=carol.user, label="Softphone", ring_delay=3)
 
@@ -29,6 +31,7 @@ def test_a_delayed_device_rings_after_its_delay_and_stops_when_another_answers(b
             call = await bob_phone.invite(carol.extension)
             on_desk = await desk.wait_incoming(timeout=5)
             on_soft = await soft.wait_incoming(timeout=8)
+            assert on_soft.ringing_since is not None and on_desk.ringing_since is not None
             gap = on_soft.ringing_since - on_desk.ringing_since
             # when the softphone answers first
             await on_soft.answer()

@@ -29,7 +29,10 @@ def test_a_call_keeps_going_through_a_bridge_crash_and_ends_cleanly_after(
             await incoming.answer()
             await call.wait_status(200, timeout=5)
             await asyncio.to_thread(
-                wait_until, lambda: Call.objects.filter(state=CallState.ANSWERED).exists(), 5, "answered record"
+                wait_until,
+                lambda: Call.objects.filter(state=CallState.ANSWERED).exists(),
+                5,
+                "answered record",
             )
 
             # when the bridge process dies and a new one starts

@@ -20,8 +20,9 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,7 @@ CALLER, CALLEE = "8880001", "8880002"
 # --------------------------------------------------------------------------------------------------
 
 
-def _ari(method: str, path: str, body: dict[str, object] | None = None) -> int:
+def _ari(method: str, path: str, body: Mapping[str, object] | None = None) -> int:
     request = urllib.request.Request(
         f"{ARI_URL}{path}", data=json.dumps(body).encode() if body is not None else None, method=method
     )
@@ -310,8 +311,8 @@ def drop_first(ua: SipUA, matches: Callable[[bytes], bool]) -> list[float]:
     original = transport.sendto
     sent_at: list[float] = []
 
-    def sendto(data: bytes, addr: object = None) -> None:
-        if matches(data):
+    def sendto(data: bytes | bytearray | memoryview, addr: Any = None) -> None:
+        if matches(bytes(data)):
             sent_at.append(time.monotonic())
             if len(sent_at) == 1:
                 return
@@ -357,6 +358,76 @@ def test_lost_invite_is_retransmitted_and_cancel_gets_487() -> None:
     assert final == 487 and cancelled and name == "Alice"
 
 
+def _raw_request(
+    method: str, ua: SipUA, call: Call, peer: Call, port: int, cseq: int, sdp: str = ""
+) -> bytes:
+    """A request inside `call`'s dialog as `peer`'s side would send it, from a plain socket on `port`."""
+    body = sdp.replace("\n", "\r\n").encode()
+    head = (
+        f"{method} sip:{ua.username}@127.0.0.1:{ua.local_port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{port};rport;branch=z9hG4bK{secrets.token_hex(6)}\r\n"
+        f"From: <sip:{peer.ua.username}@127.0.0.1>;tag={peer.local_tag}\r\n"
+        f"To: <sip:{ua.username}@127.0.0.1>;tag={call.local_tag}\r\n"
+        f"Call-ID: {call.call_id}\r\nCSeq: {cseq} {method}\r\nMax-Forwards: 70\r\n"
+        f"Contact: <sip:{peer.ua.username}@127.0.0.1:{peer.ua.local_port}>\r\n"
+        + ("Content-Type: application/sdp\r\n" if body else "")
+        + f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def test_reinvite_update_and_options_are_answered() -> None:
+    async def scenario() -> dict[str, object]:
+        loop = asyncio.get_running_loop()
+        async with face_to_face() as (a, b):
+            call = await a.invite("bob")
+            incoming = await b.wait_incoming(timeout=1)
+            await incoming.answer()
+            raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            raw.bind(("127.0.0.1", 0))
+            raw.setblocking(False)
+            port = raw.getsockname()[1]
+
+            async def exchange(data: bytes) -> SipMessage:
+                await loop.sock_sendto(raw, data, ("127.0.0.1", b.local_port))
+                return SipMessage.parse(await asyncio.wait_for(loop.sock_recv(raw, 65535), 2))
+
+            sdp = (
+                f"v=0\no=- 1 2 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
+                f"m=audio {call.rtp.port} RTP/AVP 0 101\na=rtpmap:101 telephone-event/8000\na=sendonly\n"
+            )
+            try:
+                hold = await exchange(_raw_request("INVITE", b, incoming, call, port, 50, sdp))
+                await loop.sock_sendto(
+                    raw, _raw_request("ACK", b, incoming, call, port, 50), ("127.0.0.1", b.local_port)
+                )
+                held = incoming.on_hold
+                update = await exchange(
+                    _raw_request("UPDATE", b, incoming, call, port, 51, sdp.replace("sendonly", "sendrecv"))
+                )
+                options = await exchange(_raw_request("OPTIONS", b, incoming, call, port, 52))
+                old = await exchange(_raw_request("INFO", b, incoming, call, port, 3))
+            finally:
+                raw.close()
+            return {
+                "hold": (hold.status, b"a=recvonly" in hold.body, held),
+                "update": (update.status, b"a=sendrecv" in update.body, incoming.on_hold),
+                "options": options.status,
+                "out_of_order": old.status,
+                "still_up": incoming.established and call.established,
+            }
+
+    result = asyncio.run(scenario())
+
+    assert result == {
+        "hold": (200, True, True),
+        "update": (200, True, False),
+        "options": 200,
+        "out_of_order": 500,
+        "still_up": True,
+    }
+
+
 def test_waiting_for_a_status_that_does_not_come_says_what_came() -> None:
     async def scenario() -> str:
         async with face_to_face() as (a, b):
@@ -369,7 +440,7 @@ def test_waiting_for_a_status_that_does_not_come_says_what_came() -> None:
 
     message = asyncio.run(scenario())
 
-    assert "no [180] within 0.3s" in message and "statuses [100]" in message
+    assert "no 180 within 0.3s" in message and "statuses [100]" in message
 
 
 def test_digest_response_matches_rfc_2617_example() -> None:

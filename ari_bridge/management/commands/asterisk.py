@@ -16,8 +16,10 @@ class Command(BaseCommand):
         if action in {"stop", "restart"}:
             instance.stop()
         if action in {"start", "restart"}:
-            pid = instance.start()
-            self.stdout.write(f"Asterisk running (pid {pid}), SIP {instance.sip_host}:{instance.sip_port} UDP")
+            started = instance.start()
+            self.stdout.write(
+                f"Asterisk running (pid {started}), SIP {instance.sip_host}:{instance.sip_port} UDP"
+            )
         elif action == "render":
             instance.render()
         elif action == "status":

@@ -22,12 +22,20 @@ class Command(BaseCommand):
         # Exactly one bridge per application name: a second WebSocket would silently take the app over.
         db = settings.DATABASES["default"]
         lock_conn = psycopg.connect(
-            host=db["HOST"] or None, port=db["PORT"] or None, dbname=db["NAME"], user=db["USER"] or None,
-            password=db["PASSWORD"] or None, autocommit=True,
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+            dbname=db["NAME"],
+            user=db["USER"] or None,
+            password=db["PASSWORD"] or None,
+            autocommit=True,
         )
-        locked = lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(settings.ARI_APP),)).fetchone()
+        locked = lock_conn.execute(
+            "SELECT pg_try_advisory_lock(%s)", (_lock_key(settings.ARI_APP),)
+        ).fetchone()
         if not locked or not locked[0]:
-            raise CommandError(f"Another bridge is already running for the ARI application {settings.ARI_APP!r}.")
+            raise CommandError(
+                f"Another bridge is already running for the ARI application {settings.ARI_APP!r}."
+            )
         try:
             asyncio.run(self._run())
         finally:

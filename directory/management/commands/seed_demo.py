@@ -9,17 +9,27 @@ PORTAL_PASSWORD = "istra-demo"
 
 # company slug, name, language, [(login, first, last, extension, role)]
 DEMO = [
-    ("acme", "Acme", "en", [
-        ("alice", "Alice", "Martin", "100", Role.ADMIN),
-        ("bob", "Bob", "Durand", "101", Role.USER),
-        ("carol", "Carol", "Petit", "102", Role.USER),
-        ("dave", "Dave", "Moreau", "103", Role.USER),
-    ]),
-    ("globex", "Globex", "fr", [
-        ("gina", "Gina", "Lefebvre", "100", Role.ADMIN),
-        ("gus", "Gus", "Roux", "101", Role.USER),
-        ("gail", "Gail", "Fournier", "102", Role.USER),
-    ]),
+    (
+        "acme",
+        "Acme",
+        "en",
+        [
+            ("alice", "Alice", "Martin", "100", Role.ADMIN),
+            ("bob", "Bob", "Durand", "101", Role.USER),
+            ("carol", "Carol", "Petit", "102", Role.USER),
+            ("dave", "Dave", "Moreau", "103", Role.USER),
+        ],
+    ),
+    (
+        "globex",
+        "Globex",
+        "fr",
+        [
+            ("gina", "Gina", "Lefebvre", "100", Role.ADMIN),
+            ("gus", "Gus", "Roux", "101", Role.USER),
+            ("gail", "Gail", "Fournier", "102", Role.USER),
+        ],
+    ),
 ]
 
 
@@ -33,14 +43,22 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
         for slug, name, language, people in DEMO:
-            company, created = Company.objects.get_or_create(slug=slug, defaults={"name": name, "language": language})
+            company, created = Company.objects.get_or_create(
+                slug=slug, defaults={"name": name, "language": language}
+            )
             if not created:
                 self.stdout.write(f"{name} already exists; left as it is.")
                 continue
             for login, first, last, extension, role in people:
                 _, credentials = create_user(
-                    company=company, username=login, first_name=first, last_name=last, extension=extension,
-                    role=role, password=PORTAL_PASSWORD, sip_password=demo_sip_password(login, extension),
+                    company=company,
+                    username=login,
+                    first_name=first,
+                    last_name=last,
+                    extension=extension,
+                    role=role,
+                    password=PORTAL_PASSWORD,
+                    sip_password=demo_sip_password(login, extension),
                     email=f"{login}@{slug}.example",
                 )
                 assert credentials is not None
