@@ -74,6 +74,11 @@ class Leg:
     device_id: int | None = None
     status: LegStatus = LegStatus.DIALING
     dialstatus: str = ""
+    # A created channel can be dialled only once it is in Stasis (its StasisStart), which may come
+    # before or after the HTTP reply to the create request.
+    created: bool = False
+    in_stasis: bool = False
+    dial_sent: bool = False
 
 
 def endpoint_of(channel: Json) -> str:
@@ -234,9 +239,25 @@ class CallSession:
                     "CALLERID(name)": self.plan.caller_id_name,
                 },
             )
-            await self.client.dial(channel_id, caller=self.caller.channel_id, timeout=self.plan.timeout + 5)
         except AriError as exc:
-            logger.info("call %s: could not ring %s: %s", self.call_id, target.endpoint, exc)
+            logger.info("call %s: could not create a channel to %s: %s", self.call_id, target.endpoint, exc)
+            await self.leg_failed(leg, "CHANUNAVAIL")
+            return
+        leg.created = True
+        await self._dial_when_ready(leg)
+
+    async def _dial_when_ready(self, leg: Leg) -> None:
+        if not (leg.created and leg.in_stasis) or leg.dial_sent or leg.status != LegStatus.DIALING:
+            return
+        leg.dial_sent = True
+        assert self.plan is not None
+        try:
+            await self.client.dial(
+                leg.channel_id, caller=self.caller.channel_id, timeout=self.plan.timeout + 5
+            )
+        except AriError as exc:
+            logger.info("call %s: could not ring %s: %s", self.call_id, leg.endpoint, exc)
+            await self.client.hangup(leg.channel_id)
             await self.leg_failed(leg, "CHANUNAVAIL")
 
     # --- events ------------------------------------------------------------------------------------
@@ -249,6 +270,11 @@ class CallSession:
             if self.state == State.RINGING:
                 await self._hangup_legs(reason="no_answer")
                 await self.reject(RejectReason.NO_ANSWER)
+        elif kind == "StasisStart":
+            leg = self.legs.get(event["channel"]["id"])
+            if leg is not None:
+                leg.in_stasis = True
+                await self._dial_when_ready(leg)
         elif kind == "Dial":
             leg = self.legs.get(event.get("peer", {}).get("id", ""))
             if leg is not None:

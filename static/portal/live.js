@@ -111,12 +111,16 @@
     show(event);
   }
 
+  // Connection state, visible to the page's own tests and to anyone debugging in the console.
+  const status = (window.istraLive = { connected: false });
+
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + window.location.host + banner.dataset.wsPath);
     let opened = false;
     socket.addEventListener("open", () => {
       opened = true;
+      status.connected = true;
       delay = MIN_DELAY;
       refreshSnapshot().catch(() => {});
       if (connectedOnce) refreshHistory().catch(() => {});
@@ -134,6 +138,7 @@
       apply(event);
     });
     socket.addEventListener("close", () => {
+      status.connected = false;
       // A refused handshake looks like any network error; the snapshot URL tells a lost login apart.
       if (!opened) refreshSnapshot().catch(() => {});
       // Back off (with jitter, so a restarted server is not hit by every browser at once), then retry.

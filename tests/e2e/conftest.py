@@ -48,3 +48,40 @@ def bridge(bridge_process: ManagedProcess, transactional_db: None) -> ManagedPro
         READY_FILE.unlink(missing_ok=True)
         bridge_process.start()
     return bridge_process
+
+
+WEB_PORT = 8765
+
+
+def web_ready() -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{WEB_PORT}/login/", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """The real ASGI server (HTTP and WebSocket) on the test database; yields its base URL."""
+    process = ManagedProcess(
+        "web",
+        ["-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(WEB_PORT)],
+        ready=web_ready,
+    )
+    process.start()
+    yield f"http://127.0.0.1:{WEB_PORT}"
+    process.stop()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

@@ -3,7 +3,7 @@
 The e2e tests run two phones against the running Asterisk, through the plain ``bench-baseline`` context
 (``Dial(PJSIP/${EXTEN},10)``, no Stasis application on the path), with endpoints of their own pushed
 through ARI and deleted afterwards. That context only matches digits, so the endpoints have numeric names.
-They skip when nothing answers on 127.0.0.1:8088.
+They run against the suite's own Asterisk instance.
 
 The other tests need no Asterisk: two user agents talk to each other directly (each is the other's
 server), which lets them lose a packet on purpose to check the RFC 3261 retransmissions.
@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from tests.sipua import (
     Call,
@@ -38,11 +39,11 @@ from tests.sipua import (
     parse_challenge,
 )
 
-ARI_HOST, ARI_PORT = "127.0.0.1", 8088
-ARI_URL = f"http://{ARI_HOST}:{ARI_PORT}/ari"
-ARI_CREDENTIALS = "istra:dev-only-ari-password"
-SIP_SERVER = ("127.0.0.1", 5060)
-REALM = "istra"
+# The test suite's own Asterisk instance (config/test_settings.py), started by the `asterisk` fixture.
+ARI_URL = f"{settings.ARI_URL}/ari"
+ARI_CREDENTIALS = f"{settings.ARI_USERNAME}:{settings.ARI_PASSWORD}"
+SIP_SERVER = (settings.ASTERISK_SIP_HOST, settings.ASTERISK_SIP_PORT)
+REALM = settings.SIP_REALM
 CONTEXT = "bench-baseline"
 # Numeric, since bench-baseline's only pattern is _X!; far from any extension the personas use.
 CALLER, CALLEE = "8880001", "8880002"
@@ -64,14 +65,6 @@ def _ari(method: str, path: str, body: Mapping[str, object] | None = None) -> in
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
-
-
-def _ari_answers() -> bool:
-    try:
-        with socket.create_connection((ARI_HOST, ARI_PORT), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def push_endpoint(name: str, password: str, context: str = CONTEXT) -> None:
@@ -111,10 +104,8 @@ def delete_endpoint(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def accounts() -> Iterator[dict[str, str]]:
+def accounts(asterisk: object) -> Iterator[dict[str, str]]:
     """Two endpoints in bench-baseline: {username: password}; deleted after the module."""
-    if not _ari_answers():
-        pytest.skip(f"nothing answers on {ARI_HOST}:{ARI_PORT}: no Asterisk (manage.py asterisk start)")
     status = _ari("GET", "/asterisk/info")
     assert status == 200, f"ARI answered HTTP {status} to {ARI_CREDENTIALS.split(':')[0]}"
     passwords = {CALLER: secrets.token_urlsafe(12), CALLEE: secrets.token_urlsafe(12)}
