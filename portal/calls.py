@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.models import User
 from telephony.choices import CallState
-from telephony.events import CallEvent
+from telephony.events import CallEvent, call_event_for, peer_of
 from telephony.models import Call
 
 HISTORY_LIMIT = 50
@@ -31,15 +31,6 @@ class HistoryRow:
     peer_number: str
 
 
-def _peer(call: Call, user_id: int) -> tuple[str, str]:
-    """Name and number of the other party; the bridge's caller ID first, the directory as a fallback."""
-    if call.caller_user_id == user_id:
-        name = call.callee_name or (call.callee_user.display_name if call.callee_user else "")
-        return name, call.callee_number or call.dialled_number
-    name = call.caller_name or (call.caller_user.display_name if call.caller_user else "")
-    return name, call.caller_number
-
-
 def peer_label(name: str, number: str) -> str:
     return f"{name} ({number})" if name and number else name or number
 
@@ -49,29 +40,11 @@ def history_rows(user: User, *, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
     calls = Call.objects.for_company(user.company_id).history_for(user.id)[:limit]
     rows = []
     for call in calls:
-        name, number = _peer(call, user.id)
+        name, number = peer_of(call, user.id)
         rows.append(
             HistoryRow(call=call, direction=call.direction_for(user.id), peer_name=name, peer_number=number)
         )
     return rows
-
-
-def call_event_for(call: Call, user_id: int) -> CallEvent:
-    """The call as `user_id` sees it now, in the shape of the live events that will follow."""
-    name, number = _peer(call, user_id)
-    # The banner knows no "routing": the callee's phones are about to ring, so it already says so.
-    state = CallState.RINGING if call.state == CallState.ROUTING else call.state
-    return CallEvent(
-        call_id=str(call.id),
-        state=state,
-        direction="outgoing" if call.caller_user_id == user_id else "incoming",
-        peer_name=name,
-        peer_number=number,
-        started_at=call.started_at.isoformat(),
-        answered_at=call.answered_at.isoformat() if call.answered_at else None,
-        ended_at=call.ended_at.isoformat() if call.ended_at else None,
-        outcome=call.outcome,
-    )
 
 
 def active_call_event(user: User) -> CallEvent | None:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from .choices import CallState
+
+if TYPE_CHECKING:
+    from .models import Call
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,33 @@ class CallEvent:
 
     def as_message(self) -> dict[str, Any]:
         return {"type": "live.event", "event": asdict(self)}
+
+
+def peer_of(call: Call, user_id: int) -> tuple[str, str]:
+    """Name and number of the other party; the bridge's caller ID first, the directory as a fallback."""
+    if call.caller_user_id == user_id:
+        name = call.callee_name or (call.callee_user.display_name if call.callee_user else "")
+        return name, call.callee_number or call.dialled_number
+    name = call.caller_name or (call.caller_user.display_name if call.caller_user else "")
+    return name, call.caller_number
+
+
+def call_event_for(call: Call, user_id: int) -> CallEvent:
+    """The call as `user_id` sees it now, in the shape of the live events that will follow."""
+    name, number = peer_of(call, user_id)
+    # The banner knows no "routing": the callee's phones are about to ring, so it already says so.
+    state = CallState.RINGING if call.state == CallState.ROUTING else call.state
+    return CallEvent(
+        call_id=str(call.id),
+        state=state,
+        direction="outgoing" if call.caller_user_id == user_id else "incoming",
+        peer_name=name,
+        peer_number=number,
+        started_at=call.started_at.isoformat(),
+        answered_at=call.answered_at.isoformat() if call.answered_at else None,
+        ended_at=call.ended_at.isoformat() if call.ended_at else None,
+        outcome=call.outcome,
+    )
 
 
 def send_now(user_id: int, message: dict[str, Any]) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 
 from .choices import CallOutcome, CallState, LegRole
-from .events import CallEvent, publish_on_commit
+from .events import call_event_for, publish_on_commit
 from .models import Call, CallLeg
 
 
@@ -33,38 +32,11 @@ class NewCall:
     started_at: datetime
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _publish(call: Call) -> None:
     """Tell each user of the call (caller and callee) how it stands now, from their own side."""
-    state = call.state
-    common: dict[str, Any] = {
-        "call_id": str(call.id),
-        "state": state,
-        "started_at": call.started_at.isoformat(),
-        "answered_at": _iso(call.answered_at),
-        "ended_at": _iso(call.ended_at),
-        "outcome": call.outcome,
-    }
-    if call.caller_user_id:
-        publish_on_commit(
-            call.caller_user_id,
-            CallEvent(
-                direction="outgoing",
-                peer_name=call.callee_name,
-                peer_number=call.callee_number or call.dialled_number,
-                **common,
-            ),
-        )
-    if call.callee_user_id and call.callee_user_id != call.caller_user_id:
-        publish_on_commit(
-            call.callee_user_id,
-            CallEvent(
-                direction="incoming", peer_name=call.caller_name, peer_number=call.caller_number, **common
-            ),
-        )
+    for user_id in {call.caller_user_id, call.callee_user_id} - {None}:
+        assert user_id is not None
+        publish_on_commit(user_id, call_event_for(call, user_id))
 
 
 @transaction.atomic
