@@ -8,10 +8,9 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from portal.routing import websocket_urlpatterns  # noqa: E402
-
-from django.conf import settings  # noqa: E402
 
 http_app = django_asgi_app
 if settings.DEBUG:
