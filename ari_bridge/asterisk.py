@@ -104,6 +104,8 @@ class AsteriskInstance:
         engine = engines["django"]
         for key in ("etc", "lib", "spool", "log", "run"):
             (self.chroot / dirs[key].lstrip("/")).mkdir(parents=True, exist_ok=True)
+        # ARI recordings (voicemail messages) are written here until the bridge collects them.
+        (self.chroot / dirs["spool"].lstrip("/") / "recording").mkdir(exist_ok=True)
         etc = self.chroot / dirs["etc"].lstrip("/")
         for template in sorted(TEMPLATE_DIR.glob("*.conf")):
             text = engine.from_string(template.read_text()).render(context)

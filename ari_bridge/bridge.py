@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from telephony import provisioning, records
 from telephony.choices import CallOutcome, CallState, LegRole
+from voicemail import actions as vm_actions
 
 from .calls import CallSession
 from .client import AriClient, AriConfig, ConnectionLost, Json
@@ -44,6 +46,7 @@ class Bridge:
         self._stopping = asyncio.Event()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.ready_file = os.environ.get("BRIDGE_READY_FILE", "")
+        self._sweeper: asyncio.Task[None] | None = None
 
     # --- session registry -----------------------------------------------------------------------------
 
@@ -83,6 +86,10 @@ class Bridge:
             channel_id = event.get("peer", {}).get("id", "")
         elif "channel" in event:
             channel_id = event["channel"].get("id", "")
+        elif "playback" in event or "recording" in event:
+            # Playbacks and recordings name their channel in target_uri ("channel:<id>").
+            target = (event.get("playback") or event.get("recording") or {}).get("target_uri", "")
+            channel_id = target.partition(":")[2] if target.startswith("channel:") else ""
         session = self.by_channel.get(channel_id)
         if session is not None:
             session.deliver(event)
@@ -139,6 +146,8 @@ class Bridge:
             finally:
                 self._ws = None
                 reconcile.cancel()
+                if self._sweeper is not None:
+                    self._sweeper.cancel()
         if not self._stopping.is_set():
             raise ConnectionLost("ARI event WebSocket closed")
 
@@ -147,6 +156,10 @@ class Bridge:
             pushed = await db(provisioning.push_all)
             logger.info("pushed %d devices to Asterisk", pushed)
             await self.reconcile()
+            sweeper = asyncio.create_task(self._sweep_forever(), name="voicemail-sweeper")
+            self.tasks.add(sweeper)
+            sweeper.add_done_callback(self.tasks.discard)
+            self._sweeper = sweeper
             self.connected.set()
             if self.ready_file:
                 # Lets supervisors and tests know the application is connected and reconciled.
@@ -156,6 +169,40 @@ class Bridge:
                 logger.warning("Asterisk restarted: calls it carried were lost and are closed")
         except Exception:
             logger.exception("reconnection work failed")
+
+    # --- voicemail recordings ---------------------------------------------------------------------------
+
+    async def collect_recording(self, name: str) -> bool:
+        """Move a finished voicemail recording from Asterisk into our storage, then delete it there.
+
+        Idempotent; False while Asterisk is still recording it. Asterisk keeps the file until our
+        storage has it, so a failure here loses nothing: the sweeper tries again.
+        """
+        audio = await self.client.stored_recording(name)
+        if audio is None:
+            if await self.client.live_recording_exists(name):
+                return False
+            await db(vm_actions.discard_message, recording_name=name)
+            return True
+        await db(vm_actions.store_message, recording_name=name, audio=audio)
+        await self.client.delete_stored_recording(name)
+        return True
+
+    async def sweep_recordings(self) -> None:
+        """Collect recordings left behind by a restart (ours or the caller's hang-up while we were away)."""
+        started_before = timezone.now() - timedelta(seconds=10)
+        for name in await db(
+            vm_actions.recordings_in_progress, self.server_id, started_before=started_before
+        ):
+            try:
+                await self.collect_recording(name)
+            except Exception:
+                logger.exception("could not collect voicemail recording %s; will retry", name)
+
+    async def _sweep_forever(self, every: float = 15.0) -> None:
+        while True:
+            await self.sweep_recordings()
+            await asyncio.sleep(every)
 
     # --- reconciliation -------------------------------------------------------------------------------
 

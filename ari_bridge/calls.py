@@ -24,10 +24,21 @@ from django.utils import timezone
 from telephony import queries, records
 from telephony.choices import CallOutcome, LegRole
 from telephony.records import NewCall
-from telephony.routing import CallFacts, Reject, RejectReason, RingDevices, plan_call
+from telephony.routing import (
+    CallFacts,
+    Party,
+    Reject,
+    RejectReason,
+    RingDevices,
+    Voicemail,
+    VoicemailMenu,
+    callee_number,
+    plan_call,
+)
 
 from .client import AriError, Json
 from .records import RecordWriter, db
+from .voicemail import deposit, menu
 
 if TYPE_CHECKING:
     from .bridge import Bridge
@@ -39,6 +50,7 @@ class State(StrEnum):
     ROUTING = "routing"
     RINGING = "ringing"
     CONNECTED = "connected"
+    VOICEMAIL = "voicemail"  # a dialog (message deposit, voicemail menu) owns the caller's channel
     ENDED = "ended"
 
 
@@ -103,6 +115,18 @@ class CallSession:
         self.timers: list[asyncio.TimerHandle] = []
         self.writer = RecordWriter(str(call_id))
         self.plan: RingDevices | None = None
+        # Who is calling, once known (start()): what voicemail and call-backs need.
+        self.company_id = 0
+        self.company_timezone = "UTC"
+        self.caller_number = ""
+        self.caller_name = ""
+        self.caller_user_id: int | None = None
+        self.caller_party: Party | None = None
+        self.caller_language = "en"
+        self.voicemail_number = ""
+        self.recorded = False
+        # Whether we answered the caller's channel (a connected call, voicemail) or it is still ringing.
+        self.caller_up = False
 
     # --- plumbing ----------------------------------------------------------------------------------
 
@@ -160,23 +184,40 @@ class CallSession:
             )
             return
         self.caller.device_id = caller.device_id
-        callee = await db(queries.callee_by_extension, caller.party.company_id, self.dialled)
+        self.company_id = caller.party.company_id
+        self.company_timezone = caller.timezone
+        self.caller_number, self.caller_name = caller.party.number, caller.party.name
+        self.caller_user_id = caller.party.user_id
+        self.caller_party = caller.party
+        self.caller_language = caller.language
+        self.voicemail_number = caller.voicemail_number
+        await self.route(self.dialled, answered=False)
+
+    async def route(self, dialled: str, *, answered: bool) -> None:
+        """Plan and execute a call from our caller to `dialled` (a new call record each time)."""
+        assert self.caller_party is not None
+        caller_party = self.caller_party
+        self.dialled = dialled
+        callee = await db(queries.callee_by_extension, caller_party.company_id, callee_number(dialled))
         now = timezone.now()
-        plan = plan_call(CallFacts(caller=caller.party, dialled=self.dialled), callee, now)
+        facts = CallFacts(caller=caller_party, dialled=dialled, voicemail_number=self.voicemail_number)
+        plan = plan_call(facts, callee, now)
+        self.recorded = True
         self.writer.submit(
             records.start_call,
             NewCall(
                 call_id=self.call_id,
-                company_id=caller.party.company_id,
+                company_id=caller_party.company_id,
                 asterisk_server=self.bridge.server_id,
-                caller_user_id=caller.party.user_id,
-                caller_device_id=caller.device_id,
-                caller_number=caller.party.number,
-                caller_name=caller.party.name,
-                dialled=self.dialled,
+                caller_user_id=caller_party.user_id,
+                caller_device_id=self.caller.device_id,
+                caller_number=caller_party.number,
+                caller_name=caller_party.name,
+                dialled=dialled,
                 channel_id=self.caller.channel_id,
                 endpoint=self.caller.endpoint,
                 started_at=now,
+                caller_leg=not answered,
             ),
         )
         if callee is not None:
@@ -190,9 +231,21 @@ class CallSession:
         if isinstance(plan, Reject):
             await self.reject(plan.reason)
             return
+        if isinstance(plan, VoicemailMenu):
+            await self.voicemail_menu(plan)
+            return
+        if isinstance(plan, Voicemail):
+            await self.voicemail(plan, answered=answered)
+            return
         self.plan = plan
         self.state = State.RINGING
-        await self.client.ring(self.caller.channel_id)  # the caller hears ringback (180 Ringing)
+        if answered:
+            # An answered channel (a call-back from the voicemail menu) hears ringback as a tone.
+            await self.client.play(
+                self.caller.channel_id, ["tone:ring"], playback_id=f"ringback-{self.call_id}"
+            )
+        else:
+            await self.client.ring(self.caller.channel_id)  # the caller hears ringback (180 Ringing)
         for index, target in enumerate(plan.targets):
             self.pending_targets.add(index)
             if target.delay == 0:
@@ -200,6 +253,28 @@ class CallSession:
             else:
                 self._later(target.delay, {"type": "_dial", "index": index})
         self._later(plan.timeout, {"type": "_ring_timeout"})
+
+    async def voicemail(self, plan: Voicemail, *, answered: bool) -> None:
+        """Send the caller to the callee's mailbox to leave a message (no answer, no phone, or E10)."""
+        self.state = State.VOICEMAIL
+        for timer in self.timers:
+            timer.cancel()
+        try:
+            await deposit(self, plan.mailbox_id, answered=answered or self.caller_up)
+            self.caller_up = True
+        finally:
+            self._finish(CallOutcome.NO_ANSWER, reason="voicemail")
+
+    async def voicemail_menu(self, plan: VoicemailMenu) -> None:
+        self.state = State.VOICEMAIL
+        self.caller_up = True  # the menu answers
+        callback = await menu(self, plan.owner_user_id)
+        self._finish(CallOutcome.ANSWERED, reason="voicemail_service")
+        if callback:
+            # From a message's details, 3 calls its sender back: a new call on the same channel.
+            self.call_id = uuid.uuid4()
+            self.state = State.ROUTING
+            await self.route(callback, answered=True)
 
     async def reject(self, reason: RejectReason) -> None:
         self._finish(OUTCOME[reason], reason=str(reason))
@@ -269,7 +344,7 @@ class CallSession:
         elif kind == "_ring_timeout":
             if self.state == State.RINGING:
                 await self._hangup_legs(reason="no_answer")
-                await self.reject(RejectReason.NO_ANSWER)
+                await self.no_answer()
         elif kind == "StasisStart":
             leg = self.legs.get(event["channel"]["id"])
             if leg is not None:
@@ -290,6 +365,15 @@ class CallSession:
                 await self.on_caller_gone()
             elif channel_id in self.legs:
                 await self.on_leg_gone(self.legs[channel_id], cause)
+
+    async def no_answer(self) -> None:
+        """Nobody answered in time, or no phone could ring: what the plan says next."""
+        assert self.plan is not None
+        then = self.plan.on_no_answer
+        if isinstance(then, Voicemail):
+            await self.voicemail(then, answered=self.caller_up)
+        else:
+            await self.reject(then.reason)
 
     async def on_dial_status(self, leg: Leg, status: str) -> None:
         leg.dialstatus = status or leg.dialstatus
@@ -321,7 +405,7 @@ class CallSession:
         self.bridge_id = f"{self.bridge.app}-{self.call_id}"
         await asyncio.gather(
             self.client.create_bridge(self.bridge_id),
-            self.client.answer(self.caller.channel_id),
+            self._answer_caller(),
             *(self.client.hangup(other.channel_id, reason="answered_elsewhere") for other in others),
         )
         for other in others:
@@ -335,6 +419,13 @@ class CallSession:
             at=timezone.now(),
         )
 
+    async def _answer_caller(self) -> None:
+        if not self.caller_up:
+            self.caller_up = True
+            await self.client.answer(self.caller.channel_id)
+        else:
+            await self.client.stop_playback(f"ringback-{self.call_id}")
+
     async def leg_failed(self, leg: Leg, status: str) -> None:
         if leg.status in (LegStatus.FAILED, LegStatus.ANSWERED):
             return
@@ -347,8 +438,10 @@ class CallSession:
         if all(other.status == LegStatus.FAILED for other in self.legs.values()):
             for timer in self.timers:
                 timer.cancel()
-            busy = any(other.dialstatus == "BUSY" for other in self.legs.values())
-            await self.reject(RejectReason.BUSY if busy else RejectReason.NO_ANSWER)
+            if any(other.dialstatus == "BUSY" for other in self.legs.values()):
+                await self.reject(RejectReason.BUSY)
+            else:
+                await self.no_answer()
 
     async def on_leg_gone(self, leg: Leg, cause: int | None) -> None:
         if leg.status == LegStatus.ANSWERED and self.state == State.CONNECTED:

@@ -171,6 +171,66 @@ class AriClient:
             raise
         return True
 
+    async def play(self, channel_id: str, media: list[str], *, playback_id: str, lang: str = "") -> None:
+        params: list[tuple[str, str]] = [("media", m) for m in media] + [("playbackId", playback_id)]
+        if lang:
+            params.append(("lang", lang))
+        url = f"{self.config.base_url}/ari/channels/{channel_id}/play"
+        timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
+        async with self.session.post(url, params=params, timeout=timeout) as response:
+            if response.status >= 300:
+                raise AriError(response.status, "POST", f"/channels/{channel_id}/play", await response.text())
+
+    async def stop_playback(self, playback_id: str) -> None:
+        try:
+            await self.request("DELETE", f"/playbacks/{playback_id}")
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+
+    async def record(self, channel_id: str, *, name: str, max_seconds: int, terminate_on: str = "#") -> None:
+        await self.request(
+            "POST",
+            f"/channels/{channel_id}/record",
+            params={
+                "name": name,
+                "format": "wav",
+                "maxDurationSeconds": max_seconds,
+                "terminateOn": terminate_on,
+                "ifExists": "overwrite",
+                "beep": "false",
+            },
+        )
+
+    async def stored_recording(self, name: str) -> bytes | None:
+        """The file of a finished recording, or None when Asterisk has no such recording."""
+        url = f"{self.config.base_url}/ari/recordings/stored/{name}/file"
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with self.session.get(url, timeout=timeout) as response:
+            if response.status == 404:
+                return None
+            if response.status >= 300:
+                raise AriError(
+                    response.status, "GET", f"/recordings/stored/{name}/file", await response.text()
+                )
+            return await response.read()
+
+    async def delete_stored_recording(self, name: str) -> None:
+        try:
+            await self.request("DELETE", f"/recordings/stored/{name}")
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+
+    async def live_recording_exists(self, name: str) -> bool:
+        try:
+            await self.request("GET", f"/recordings/live/{name}")
+        except AriError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
     async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
         await self.request(
             "POST", f"/channels/{channel_id}/variable", params={"variable": variable, "value": value}

@@ -152,3 +152,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Voicemail ------------------------------------------------------------------------------------
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voicemail@istra.invalid")
+VOICEMAIL_SMS_BACKEND = env_str("VOICEMAIL_SMS_BACKEND", "voicemail.notifiers.log_sms")
+# Where Asterisk fetches greetings and messages to play them (res_http_media_cache): the web server.
+PLATFORM_INTERNAL_URL = env_str("PLATFORM_INTERNAL_URL", "http://127.0.0.1:8000")

@@ -16,6 +16,8 @@ class Company(models.Model):
     language = models.CharField(
         _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
+    # The company's voicemail service: dialled from any of its phones to reach one's mailbox.
+    voicemail_number = models.CharField(_("voicemail service number"), max_length=6, default="555")
 
     class Meta:
         verbose_name_plural = "companies"

@@ -164,6 +164,9 @@ def create_user(
     ext = Extension(company=company, number=extension, user=user)
     ext.full_clean()
     ext.save()
+    from voicemail.actions import ensure_mailbox
+
+    ensure_mailbox(user)
     credentials = None
     if with_device:
         _device, credentials = add_device(user=user, sip_username=sip_username, password=sip_password)

@@ -47,6 +47,22 @@ class CallEvent:
         return {"type": "live.event", "event": asdict(self)}
 
 
+@dataclass(frozen=True)
+class VoicemailEvent:
+    """How many unread voicemail messages the user has now (the MyIstra badge, live)."""
+
+    unread: int
+    type: str = "voicemail.count"
+
+    def as_message(self) -> dict[str, Any]:
+        return {"type": "live.event", "event": asdict(self)}
+
+
+def publish_event_on_commit(user_id: int, event: CallEvent | VoicemailEvent) -> None:
+    message = event.as_message()
+    transaction.on_commit(lambda: send_now(user_id, message))
+
+
 def peer_of(call: Call, user_id: int) -> tuple[str, str]:
     """Name and number of the other party; the bridge's caller ID first, the directory as a fallback."""
     if call.caller_user_id == user_id:
@@ -85,5 +101,4 @@ def send_now(user_id: int, message: dict[str, Any]) -> None:
 
 
 def publish_on_commit(user_id: int, event: CallEvent) -> None:
-    message = event.as_message()
-    transaction.on_commit(lambda: send_now(user_id, message))
+    publish_event_on_commit(user_id, event)

@@ -30,7 +30,9 @@ def sip_ha1(username: str, password: str, realm: str | None = None) -> str:
     return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
 
 
-def device_objects(device: Device, *, language: str, caller_id: str) -> list[tuple[str, str, Fields]]:
+def device_objects(
+    device: Device, *, language: str, caller_id: str, mailbox: str = ""
+) -> list[tuple[str, str, Fields]]:
     """The (type, id, fields) PJSIP objects that make one device registrable and callable."""
     sid = device.sip_username
     auth: Fields = [
@@ -57,6 +59,9 @@ def device_objects(device: Device, *, language: str, caller_id: str) -> list[tup
         ("callerid", caller_id),
         ("send_pai", "yes"),
     ]
+    if mailbox:
+        # The phone's message lamp follows this voicemail box (NOTIFY message-summary).
+        endpoint.append(("mailboxes", mailbox))
     return [("auth", sid, auth), ("aor", sid, aor), ("endpoint", sid, endpoint)]
 
 
@@ -74,21 +79,25 @@ def _ari(method: str, path: str, body: dict[str, object] | None = None) -> int:
         return int(exc.code)
 
 
-def _describe(device: Device) -> tuple[str, str]:
+def _describe(device: Device) -> tuple[str, str, str]:
     user = device.user
     language = user.effective_language
-    number = user.extension.number if hasattr(user, "extension") else device.sip_username
+    has_extension = hasattr(user, "extension")
+    number = user.extension.number if has_extension else device.sip_username
     name = user.display_name.replace('"', "")
-    return language, f'"{name}" <{number}>'
+    mailbox = f"{number}@{user.company.slug}" if has_extension and user.company else ""
+    return language, f'"{name}" <{number}>', mailbox
 
 
 def push_device(device: Device) -> bool:
     """Create or update the device on Asterisk; a disabled device is removed. True when Asterisk agreed."""
     if not device.enabled:
         return remove_endpoint(device.sip_username)
-    language, caller_id = _describe(device)
+    language, caller_id, mailbox = _describe(device)
     try:
-        for kind, object_id, fields in device_objects(device, language=language, caller_id=caller_id):
+        for kind, object_id, fields in device_objects(
+            device, language=language, caller_id=caller_id, mailbox=mailbox
+        ):
             status = _ari(
                 "PUT",
                 f"/asterisk/config/dynamic/res_pjsip/{kind}/{object_id}",

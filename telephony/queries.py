@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voicemail.models import Mailbox
+
 from .models import CallLeg, Device, Extension
 from .routing import Callee, DeviceState, Party
 
@@ -13,6 +15,8 @@ class CallerDevice:
     device_id: int
     party: Party
     language: str
+    voicemail_number: str
+    timezone: str
 
 
 def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
@@ -35,6 +39,8 @@ def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
             name=user.display_name,
         ),
         language=user.effective_language,
+        voicemail_number=device.company.voicemail_number,
+        timezone=device.company.timezone,
     )
 
 
@@ -49,6 +55,7 @@ def callee_by_extension(company_id: int, number: str) -> Callee | None:
         return None
     user = extension.user
     devices = list(Device.objects.filter(user=user).order_by("ring_delay", "id"))
+    mailbox_id = Mailbox.objects.filter(user=user, enabled=True).values_list("id", flat=True).first()
     busy = set(
         CallLeg.objects.filter(device__in=devices, ended_at__isnull=True).values_list("device_id", flat=True)
     )
@@ -68,4 +75,5 @@ def callee_by_extension(company_id: int, number: str) -> Callee | None:
             )
             for d in devices
         ),
+        mailbox_id=mailbox_id,
     )

@@ -30,6 +30,8 @@ class NewCall:
     channel_id: str
     endpoint: str
     started_at: datetime
+    # False for a second call placed on a channel already recorded (a call-back from voicemail).
+    caller_leg: bool = True
 
 
 def _publish(call: Call) -> None:
@@ -52,6 +54,8 @@ def start_call(new: NewCall) -> None:
         dialled_number=new.dialled,
         started_at=new.started_at,
     )
+    if not new.caller_leg:
+        return
     CallLeg.objects.create(
         call_id=new.call_id,
         role=LegRole.CALLER,

@@ -46,6 +46,12 @@ class Party:
 class CallFacts:
     caller: Party
     dialled: str
+    # The caller's company's voicemail service number (e.g. 555).
+    voicemail_number: str = ""
+
+
+# Dial code to leave a message in a colleague's mailbox without ringing them (E10): *86 + extension.
+VOICEMAIL_DROP_CODE = "*86"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,8 @@ class Callee:
     name: str
     ring_timeout: int
     devices: tuple[DeviceState, ...] = field(default=())
+    # The callee's voicemail box, when it is on: where unanswered calls go.
+    mailbox_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +94,23 @@ class RingDevices:
     timeout: int
     caller_id_number: str
     caller_id_name: str
+    # What happens when nobody answers in time or no phone can ring: voicemail, or a refusal.
+    on_no_answer: Voicemail | Reject = field(default_factory=lambda: Reject(RejectReason.NO_ANSWER))
+
+
+@dataclass(frozen=True, slots=True)
+class Voicemail:
+    """Answer and let the caller leave a message in the callee's mailbox."""
+
+    mailbox_id: int
+    callee: Callee
+
+
+@dataclass(frozen=True, slots=True)
+class VoicemailMenu:
+    """The voicemail service: log in to a mailbox (the caller's own, unless they name another) and listen."""
+
+    owner_user_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +125,7 @@ class Reject:
         return REJECT_CAUSES[self.reason]
 
 
-Plan = RingDevices | Reject
+Plan = RingDevices | Reject | Voicemail | VoicemailMenu
 
 
 def plan_call(facts: CallFacts, callee: Callee | None, now: datetime) -> Plan:
@@ -110,11 +135,21 @@ def plan_call(facts: CallFacts, callee: Callee | None, now: datetime) -> Plan:
     nobody there: a phone of one company can never reach another company's extensions.
     """
     del now  # Time-dependent rules (business hours, presence) arrive with the routing engine issue.
+    if facts.voicemail_number and facts.dialled == facts.voicemail_number:
+        return VoicemailMenu(owner_user_id=facts.caller.user_id)
     if callee is None or callee.company_id != facts.caller.company_id:
         return Reject(RejectReason.UNKNOWN_NUMBER)
+    no_answer: Voicemail | Reject = (
+        Voicemail(callee.mailbox_id, callee)
+        if callee.mailbox_id is not None
+        else Reject(RejectReason.NO_ANSWER, callee)
+    )
+    if facts.dialled.startswith(VOICEMAIL_DROP_CODE):
+        # Straight to the mailbox, without ringing (E10); no mailbox means nothing to drop into.
+        return no_answer if isinstance(no_answer, Voicemail) else Reject(RejectReason.UNKNOWN_NUMBER)
     enabled = [d for d in callee.devices if d.enabled]
     if not enabled:
-        return Reject(RejectReason.NO_DEVICE, callee)
+        return no_answer if isinstance(no_answer, Voicemail) else Reject(RejectReason.NO_DEVICE, callee)
     free = [d for d in enabled if not d.in_call]
     if not free:
         return Reject(RejectReason.BUSY, callee)
@@ -125,11 +160,19 @@ def plan_call(facts: CallFacts, callee: Callee | None, now: datetime) -> Plan:
         if d.ring_delay < callee.ring_timeout
     )
     if not targets:
-        return Reject(RejectReason.NO_ANSWER, callee)
+        return no_answer
     return RingDevices(
         callee=callee,
         targets=targets,
         timeout=callee.ring_timeout,
         caller_id_number=facts.caller.number,
         caller_id_name=facts.caller.name,
+        on_no_answer=no_answer,
     )
+
+
+def callee_number(dialled: str) -> str:
+    """The extension a dialled string names: the number itself, or what follows a dial code."""
+    if dialled.startswith(VOICEMAIL_DROP_CODE):
+        return dialled[len(VOICEMAIL_DROP_CODE) :]
+    return dialled

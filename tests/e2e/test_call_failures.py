@@ -9,6 +9,7 @@ import pytest
 
 from telephony.choices import CallOutcome
 from telephony.models import Extension
+from voicemail.models import Mailbox
 from tests.personas import Person
 
 from .phones import FINAL, phone
@@ -80,8 +81,9 @@ def test_a_phone_that_rejects_as_busy_makes_the_call_busy(bob: Person, carol: Pe
 
 
 def test_nobody_answering_ends_the_call_after_the_ring_timeout(bob: Person, carol: Person) -> None:
-    # given carol's calls ring for 5 seconds
+    # given carol's calls ring for 5 seconds, and she has turned her voicemail off
     Extension.objects.filter(user=carol.user).update(ring_timeout=5)
+    Mailbox.objects.filter(user=carol.user).update(enabled=False)
 
     async def scenario() -> tuple[object, float, bool]:
         async with phone(bob) as bob_phone, phone(carol) as carol_phone:

@@ -1,0 +1,157 @@
+"""Writes on voicemail boxes and messages, with their side effects sent after commit: the phone lamp
+(MWI), the MyIstra badge, and the e-mail/SMS notification."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from directory.models import User
+from telephony.events import VoicemailEvent, publish_event_on_commit
+
+from . import mwi
+from .audio import wav_duration_ms
+from .choices import MessageState
+from .models import Mailbox, Message
+
+# Shorter deposits are a caller hanging up at the beep, not a message.
+MIN_MESSAGE_MS = 1000
+MAX_MESSAGE_SECONDS = 120
+
+
+def ensure_mailbox(user: User) -> Mailbox:
+    assert user.company_id is not None
+    mailbox, _ = Mailbox.objects.get_or_create(user=user, defaults={"company_id": user.company_id})
+    return mailbox
+
+
+def mailbox_mwi_id(mailbox: Mailbox) -> str | None:
+    extension = getattr(mailbox.user, "extension", None)
+    if extension is None:
+        return None
+    return mwi.mailbox_id(extension.number, mailbox.company.slug)
+
+
+def _announce_counts_on_commit(mailbox: Mailbox) -> None:
+    """After commit: the lamp on the user's phones and the badge in their browsers follow the box."""
+    stored = Message.objects.filter(mailbox=mailbox).stored()
+    unread = stored.filter(read_at__isnull=True).count()
+    old = stored.count() - unread
+    publish_event_on_commit(mailbox.user_id, VoicemailEvent(unread=unread))
+    box = mailbox_mwi_id(mailbox)
+    if box:
+        transaction.on_commit(lambda: mwi.publish(box, new=unread, old=old))
+
+
+@transaction.atomic
+def set_pin(*, mailbox: Mailbox, pin: str) -> None:
+    mailbox.set_pin(pin)
+    mailbox.save(update_fields=["pin_hash"])
+
+
+@transaction.atomic
+def begin_message(
+    *,
+    mailbox_id: int,
+    recording_name: str,
+    asterisk_server: str,
+    caller_number: str,
+    caller_name: str,
+    caller_user_id: int | None,
+    call_id: uuid.UUID | None,
+    at: datetime,
+) -> uuid.UUID:
+    """Note that Asterisk is recording a message: if anything restarts, we know it is there to fetch."""
+    message = Message.objects.create(
+        mailbox_id=mailbox_id,
+        recording_name=recording_name,
+        asterisk_server=asterisk_server,
+        caller_number=caller_number,
+        caller_name=caller_name,
+        caller_user_id=caller_user_id,
+        call_id=call_id,
+        created_at=at,
+    )
+    return message.id
+
+
+@transaction.atomic
+def store_message(*, recording_name: str, audio: bytes) -> Message | None:
+    """Keep the recording Asterisk made; None when it was too short to be a message (and is dropped)."""
+    message = (
+        Message.objects.select_for_update()
+        .select_related("mailbox__user", "mailbox__company")
+        .filter(recording_name=recording_name, state=MessageState.RECORDING)
+        .first()
+    )
+    if message is None:
+        return None
+    duration = wav_duration_ms(audio)
+    if duration < MIN_MESSAGE_MS:
+        message.delete()
+        return None
+    message.duration_ms = duration
+    message.state = MessageState.STORED
+    message.audio.save(f"{message.id}.wav", ContentFile(audio), save=False)
+    message.save(update_fields=["duration_ms", "state", "audio"])
+    _announce_counts_on_commit(message.mailbox)
+    from .tasks import notify_new_message
+
+    message_id = str(message.id)
+    transaction.on_commit(lambda: notify_new_message.delay(message_id))
+    return message
+
+
+@transaction.atomic
+def discard_message(*, recording_name: str) -> None:
+    Message.objects.filter(recording_name=recording_name, state=MessageState.RECORDING).delete()
+
+
+@transaction.atomic
+def mark_read(*, message: Message, at: datetime) -> None:
+    if message.read_at is None:
+        message.read_at = at
+        message.save(update_fields=["read_at"])
+        _announce_counts_on_commit(message.mailbox)
+
+
+@transaction.atomic
+def delete_message(*, message: Message) -> None:
+    mailbox = message.mailbox
+    if message.audio:
+        audio = message.audio
+        transaction.on_commit(lambda: audio.delete(save=False))
+    message.delete()
+    _announce_counts_on_commit(mailbox)
+
+
+def recordings_in_progress(asterisk_server: str, *, started_before: datetime) -> list[str]:
+    """Recording names Asterisk may still hold for us: what reconciliation fetches after a restart."""
+    return list(
+        Message.objects.filter(
+            asterisk_server=asterisk_server, state=MessageState.RECORDING, created_at__lt=started_before
+        ).values_list("recording_name", flat=True)
+    )
+
+
+def mark_read_by_id(*, message_id: uuid.UUID, at: datetime) -> None:
+    message = (
+        Message.objects.select_related("mailbox__user", "mailbox__company").filter(pk=message_id).first()
+    )
+    if message is not None:
+        mark_read(message=message, at=at)
+
+
+def delete_message_by_id(*, message_id: uuid.UUID) -> None:
+    message = (
+        Message.objects.select_related("mailbox__user", "mailbox__company").filter(pk=message_id).first()
+    )
+    if message is not None:
+        delete_message(message=message)
+
+
+def set_pin_by_id(*, mailbox_id: int, pin: str) -> None:
+    set_pin(mailbox=Mailbox.objects.get(pk=mailbox_id), pin=pin)
