@@ -63,23 +63,26 @@ class Dialog:
             raise CallerGone
         return event
 
-    async def play(self, media: list[str], *, interruptible: bool = True) -> None:
-        """Play prompts to the end, or until a key is pressed (the key stays for the next collect)."""
+    async def play(self, media: list[str], *, interruptible: bool = True) -> bool:
+        """Play prompts to the end, or until a key is pressed (the key stays for the next collect).
+
+        False when Asterisk could not play them (a missing file, storage unreachable)."""
         if interruptible and self.digits:
-            return
+            return True
         playback_id = uuid.uuid4().hex
         await self.client.play(self.channel_id, media, playback_id=playback_id)
         while True:
             event = await self.next_event(None)
             assert event is not None
-            if (
-                event["type"] in ("PlaybackFinished", "PlaybackFailed")
-                and event["playback"]["id"] == playback_id
-            ):
-                return
-            if interruptible and event["type"] == "ChannelDtmfReceived":
+            kind = event["type"]
+            if kind in ("PlaybackFinished", "PlaybackFailed") and event["playback"]["id"] == playback_id:
+                if kind == "PlaybackFailed" or event["playback"].get("state") == "failed":
+                    logger.warning("could not play %s", media)
+                    return False
+                return True
+            if interruptible and kind == "ChannelDtmfReceived":
                 await self.client.stop_playback(playback_id)
-                return
+                return True
 
     async def collect(self, *, max_digits: int, timeout: float = KEY_TIMEOUT, terminator: str = "#") -> str:
         """Digits until the terminator, `max_digits`, or `timeout` seconds without a key."""
@@ -286,8 +289,8 @@ async def _listen(
     for message in messages:
         replay = True
         while True:
-            if replay:
-                await dialog.play([f"sound:{message.audio_url}"])
+            if replay and await dialog.play([f"sound:{message.audio_url}"]):
+                # Heard, or skipped on purpose with a key: it is no longer new.
                 await db(vm_actions.mark_read_by_id, message_id=message.message_id, at=timezone.now())
             await dialog.play([_prompt("vm-message-menu")])
             choice = await dialog.key("0123#")
