@@ -12,8 +12,9 @@ from tests.sipua import Call
 from voicemail.choices import MessageState
 from voicemail.models import Message
 
+from .conftest import READY_FILE
 from .phones import phone
-from .processes import wait_until
+from .processes import ManagedProcess, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("bridge", "web_server")]
 
@@ -39,7 +40,9 @@ async def speak_for(call: Call, seconds: float) -> None:
         await asyncio.sleep(0.02)
 
 
-async def leave_message(bob: Person, carol: Person, *, dialled: str, seconds: float, carol_rings: bool) -> int:
+async def leave_message(
+    bob: Person, carol: Person, *, dialled: str, seconds: float, carol_rings: bool
+) -> int:
     async with phone(bob) as bob_phone, phone(carol) as carol_phone:
         call = await bob_phone.invite(dialled)
         if carol_rings:
@@ -52,7 +55,9 @@ async def leave_message(bob: Person, carol: Person, *, dialled: str, seconds: fl
         return len(carol_phone.invites_received)
 
 
-def test_an_unanswered_caller_leaves_a_message_that_is_stored_with_its_caller(bob: Person, carol: Person) -> None:
+def test_an_unanswered_caller_leaves_a_message_that_is_stored_with_its_caller(
+    bob: Person, carol: Person
+) -> None:
     # given carol does not answer within 5 s
     Extension.objects.filter(user=carol.user).update(ring_timeout=5)
 
@@ -81,3 +86,27 @@ def test_hanging_up_at_the_beep_leaves_no_empty_message(bob: Person, carol: Pers
     asyncio.run(leave_message(bob, carol, dialled="*86102", seconds=0.2, carol_rings=False))
 
     wait_until(lambda: not Message.objects.exists(), 5, "the too-short recording to be dropped")
+
+
+def test_a_message_being_recorded_survives_a_bridge_crash(
+    bridge: ManagedProcess, bob: Person, carol: Person
+) -> None:
+    async def scenario() -> None:
+        async with phone(bob) as bob_phone:
+            call = await bob_phone.invite("*86102")
+            await call.wait_status(200, timeout=15)
+            await asyncio.to_thread(
+                wait_until, recording_started, 30, "the recording to start after the beep"
+            )
+            # when the bridge dies while bob is speaking
+            await asyncio.to_thread(bridge.kill)
+            await speak_for(call, 3)
+            await call.hangup()
+        READY_FILE.unlink(missing_ok=True)
+        await asyncio.to_thread(bridge.start)
+
+    asyncio.run(scenario())
+
+    # then the new bridge collects what Asterisk recorded: nothing is lost
+    message = stored_message(timeout=40)
+    assert message.mailbox.user_id == carol.user.id and message.duration_ms >= 2500
