@@ -85,3 +85,58 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, django_db_blocker: object) -> Iterator[ManagedProcess]:
+    """A real Celery worker on the test database and Redis (notifications, retries)."""
+    ready_marker = LOG_DIR / "celery.ready"
+    ready_marker.unlink(missing_ok=True)
+    process = ManagedProcess(
+        "celery",
+        [
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--purge",
+        ],
+        ready=lambda: "ready." in (LOG_DIR / "celery.log").read_text(errors="replace")[-5000:],
+    )
+    (LOG_DIR / "celery.log").write_text("")
+    process.start(timeout=30)
+    yield process
+    process.stop()
+
+
+class SmtpInbox:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list[bytes] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        with self.lock:
+            self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="session")
+def smtp_inbox() -> Iterator[SmtpInbox]:
+    from aiosmtpd.controller import Controller
+
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=8025)
+    controller.start()
+    yield inbox
+    controller.stop()

@@ -9,8 +9,8 @@ import pytest
 
 from telephony.choices import CallOutcome
 from telephony.models import Extension
-from voicemail.models import Mailbox
 from tests.personas import Person
+from voicemail.models import Mailbox
 
 from .phones import FINAL, phone
 from .records import ended_call
