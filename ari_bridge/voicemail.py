@@ -264,7 +264,7 @@ async def _main_menu(dialog: Dialog, session: CallSession, mailbox: vm_queries.M
                 _prompt("vm-main-menu"),
             ]
         )
-        choice = await dialog.key("13*")
+        choice = await dialog.key("123*")
         if choice is None:
             silent_rounds += 1
             continue
@@ -275,9 +275,38 @@ async def _main_menu(dialog: Dialog, session: CallSession, mailbox: vm_queries.M
             callback = await _listen(dialog, session, mailbox, messages)
             if callback:
                 return callback
+        elif choice == "2":
+            await _greetings(dialog, session, mailbox)
         elif choice == "3":
             await _change_pin(dialog, mailbox)
     return None
+
+
+async def _greetings(dialog: Dialog, session: CallSession, mailbox: vm_queries.MailboxInfo) -> None:
+    """Record one's name or a whole greeting, or go back to the standard greeting (E1)."""
+    await dialog.play([_prompt("vm-greetings-menu")])
+    choice = await dialog.key("123#")
+    if choice == "3":
+        await db(vm_actions.set_greeting_by_id, mailbox_id=mailbox.mailbox_id, greeting=Greeting.DEFAULT)
+        await dialog.play([_prompt("vm-greeting-standard")])
+        return
+    if choice not in ("1", "2"):
+        return
+    kind = Greeting.NAME if choice == "1" else Greeting.FULL
+    await dialog.play([_prompt("vm-record-after-beep"), "sound:beep"], interruptible=False)
+    name = f"greeting-{uuid.uuid4().hex}"
+    dialog.digits.clear()
+    await session.client.record(dialog.channel_id, name=name, max_seconds=20 if kind == Greeting.NAME else 60)
+    await _wait_recording(dialog, name)
+    if dialog.gone:
+        await session.client.delete_stored_recording(name)
+        raise CallerGone
+    audio = await session.client.stored_recording(name)
+    await session.client.delete_stored_recording(name)
+    saved = audio is not None and await db(
+        vm_actions.set_greeting_audio, mailbox_id=mailbox.mailbox_id, greeting=kind, audio=audio
+    )
+    await dialog.play([_prompt("vm-greeting-saved" if saved else "vm-greeting-too-short")])
 
 
 async def _listen(

@@ -14,7 +14,7 @@ from telephony.events import VoicemailEvent, publish_event_on_commit
 
 from . import mwi
 from .audio import wav_duration_ms
-from .choices import MessageState
+from .choices import Greeting, MessageState
 from .models import Mailbox, Message
 
 # Shorter deposits are a caller hanging up at the beep, not a message.
@@ -155,3 +155,26 @@ def delete_message_by_id(*, message_id: uuid.UUID) -> None:
 
 def set_pin_by_id(*, mailbox_id: int, pin: str) -> None:
     set_pin(mailbox=Mailbox.objects.get(pk=mailbox_id), pin=pin)
+
+
+def set_greeting_by_id(*, mailbox_id: int, greeting: str) -> None:
+    Mailbox.objects.filter(pk=mailbox_id).update(greeting=greeting)
+
+
+@transaction.atomic
+def set_greeting_audio(*, mailbox_id: int, greeting: str, audio: bytes) -> bool:
+    """Keep a name or greeting recorded on the phone (WAV) and switch the mailbox to it.
+
+    False when the recording is too short to be one (a key pressed at once)."""
+    if wav_duration_ms(audio) < MIN_MESSAGE_MS // 2:
+        return False
+    mailbox = Mailbox.objects.select_for_update().get(pk=mailbox_id)
+    field = mailbox.name_audio if greeting == Greeting.NAME else mailbox.greeting_audio
+    old = field.name
+    field.save(f"{greeting}-{mailbox.pk}-{uuid.uuid4().hex[:8]}.wav", ContentFile(audio), save=False)
+    mailbox.greeting = greeting
+    mailbox.save(update_fields=["name_audio", "greeting_audio", "greeting"])
+    if old:
+        storage = field.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return True

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from tests.personas import Person
 from voicemail import actions
+from voicemail.audio import wav_duration_ms
+from voicemail.choices import Greeting
 from voicemail.models import Mailbox, Message
 
 from .phones import phone
@@ -174,3 +176,33 @@ def test_from_a_messages_details_3_calls_the_sender_back(bob: Person, carol: Per
             await call.wait_ended(timeout=5)
 
     asyncio.run(scenario())
+
+
+def test_recording_ones_name_from_the_phone_makes_it_the_greeting(carol: Person) -> None:
+    set_pin(carol)
+
+    async def scenario() -> None:
+        async with phone(carol) as carol_phone:
+            call = await carol_phone.invite("555")
+            await call.wait_status(200, timeout=5)
+            # main menu 2 (greetings), then 1 (record my name)
+            await call.send_dtmf(f"{PIN}#21")
+            # the prompt and the beep take a few seconds; she speaks on after them, then presses #
+            target = call.rtp_sent + 10 * 50
+            while call.rtp_sent < target:
+                await asyncio.sleep(0.02)
+            await call.send_dtmf("#")
+            await asyncio.to_thread(
+                wait_until,
+                lambda: bool(Mailbox.objects.get(user=carol.user).name_audio),
+                15,
+                "her recorded name to be saved",
+            )
+            await call.hangup()
+
+    asyncio.run(scenario())
+
+    mailbox = Mailbox.objects.get(user=carol.user)
+    assert mailbox.greeting == Greeting.NAME
+    with mailbox.name_audio.open("rb") as audio:
+        assert wav_duration_ms(audio.read()) >= 2000
