@@ -178,10 +178,10 @@ class Bridge:
         Idempotent; False while Asterisk is still recording it. Asterisk keeps the file until our
         storage has it, so a failure here loses nothing: the sweeper tries again.
         """
+        if await self.client.live_recording_exists(name):
+            return False  # its file is on disk already, but unfinished
         audio = await self.client.stored_recording(name)
         if audio is None:
-            if await self.client.live_recording_exists(name):
-                return False
             await db(vm_actions.discard_message, recording_name=name)
             return True
         await db(vm_actions.store_message, recording_name=name, audio=audio)

@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 HANGUP_EVENTS = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
 MAX_PIN_ATTEMPTS = 3
+# Asterisk stops about a second after its limit: ask for one less so a message never passes 2 minutes.
+RECORDING_LIMIT = MAX_MESSAGE_SECONDS - 1
 KEY_TIMEOUT = 10.0
 
 
@@ -160,7 +162,7 @@ async def deposit(session: CallSession, mailbox_id: int, *, answered: bool) -> N
     )
     dialog.digits.clear()
     try:
-        await client.record(dialog.channel_id, name=name, max_seconds=MAX_MESSAGE_SECONDS)
+        await client.record(dialog.channel_id, name=name, max_seconds=RECORDING_LIMIT)
     except AriError as exc:
         logger.warning("could not record a message for mailbox %s: %s", mailbox_id, exc)
         await db(vm_actions.discard_message, recording_name=name)
@@ -169,7 +171,7 @@ async def deposit(session: CallSession, mailbox_id: int, *, answered: bool) -> N
     duration = await _wait_recording(dialog, name)
     await session.bridge.collect_recording(name)
     if not dialog.gone:
-        prompt = "vm-too-long" if duration is not None and duration >= MAX_MESSAGE_SECONDS - 1 else "vm-saved"
+        prompt = "vm-too-long" if duration is not None and duration >= RECORDING_LIMIT - 1 else "vm-saved"
         try:
             await dialog.play([_prompt(prompt)], interruptible=False)
         except CallerGone:

@@ -110,3 +110,19 @@ def test_a_message_being_recorded_survives_a_bridge_crash(
     # then the new bridge collects what Asterisk recorded: nothing is lost
     message = stored_message(timeout=40)
     assert message.mailbox.user_id == carol.user.id and message.duration_ms >= 2500
+
+
+@pytest.mark.timeout(240)
+def test_a_message_is_cut_at_two_minutes_with_a_polite_prompt(bob: Person, carol: Person) -> None:
+    async def scenario() -> str | None:
+        async with phone(bob) as bob_phone:
+            call = await bob_phone.invite("*86102")
+            await call.wait_status(200, timeout=15)
+            await asyncio.to_thread(wait_until, recording_started, 30, "the recording to start after the beep")
+            # bob talks on and on: voicemail stops him, says so, and hangs up
+            await call.wait_ended(timeout=140)
+            return call.ended_by
+
+    assert asyncio.run(scenario()) == "remote"
+    message = stored_message()
+    assert 119_000 <= message.duration_ms <= 120_500, message.duration_ms
