@@ -1,19 +1,23 @@
-"""MyIstra (a user's own phones and calls) and myTelephony (a company admin's users and devices).
+"""MyIstra (a user's own phones, calls and voicemail) and myTelephony (a company admin's users and
+devices); and the media URL through which Asterisk fetches voicemail audio.
 
 Every object a URL names is looked up within the requesting user's company, so another company's ids
-are simply not found.
+are simply not found; a voicemail message, within the requesting user's own mailbox.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -22,9 +26,20 @@ from directory.models import User
 from telephony import actions
 from telephony.actions import SipCredentials
 from telephony.models import Device, Extension
+from voicemail import actions as voicemail_actions
+from voicemail import media
+from voicemail.models import Mailbox
 
-from . import calls
-from .forms import AddDeviceForm, CreateUserForm, DeviceSettingsForm, add_action_errors
+from . import calls, voicemails
+from .forms import (
+    AddDeviceForm,
+    CreateUserForm,
+    DeviceSettingsForm,
+    GreetingForm,
+    PinForm,
+    VoicemailSettingsForm,
+    add_action_errors,
+)
 
 
 def _member(request: HttpRequest) -> User:
@@ -150,6 +165,197 @@ def device_settings(request: HttpRequest, device_id: int) -> HttpResponse:
         return _myistra_page(request, user, invalid=(device.pk, form))
     messages.success(request, _("Settings of %(label)s saved.") % {"label": device.label})
     return redirect("portal:myistra")
+
+
+# --- MyIstra voicemail ------------------------------------------------------------------------------
+
+
+def _from_script(request: HttpRequest) -> bool:
+    """live.js sends its forms with fetch() and swaps in the answer; without script, forms redirect."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _audio_response(audio: FieldFile) -> FileResponse:
+    try:
+        handle = audio.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    return FileResponse(handle, content_type="audio/wav")
+
+
+def _greeting_form(mailbox: Mailbox, *args: Any) -> GreetingForm:
+    return GreetingForm(
+        *args,
+        initial={"greeting": mailbox.greeting},
+        has_name=bool(mailbox.name_audio),
+        has_greeting=bool(mailbox.greeting_audio),
+    )
+
+
+def _voicemail_list_context(user: User) -> dict[str, Any]:
+    return {
+        "voicemails": list(voicemails.messages_of(user)),
+        "unread": voicemails.unread_count(user),
+        "company": user.company,
+    }
+
+
+def _voicemail_page(
+    request: HttpRequest,
+    user: User,
+    *,
+    settings_form: VoicemailSettingsForm | None = None,
+    greeting_form: GreetingForm | None = None,
+    pin_form: PinForm | None = None,
+) -> HttpResponse:
+    """The page; a refused form is passed in to be shown again with its errors (and a 400)."""
+    mailbox = voicemail_actions.ensure_mailbox(user)
+    refused = settings_form or greeting_form or pin_form
+    context = {
+        **_voicemail_list_context(user),
+        "mailbox": mailbox,
+        "settings_form": settings_form
+        or VoicemailSettingsForm(
+            initial={"enabled": mailbox.enabled, "notify": mailbox.notify, "sms_number": mailbox.sms_number}
+        ),
+        "greeting_form": greeting_form or _greeting_form(mailbox),
+        "pin_form": pin_form or PinForm(),
+        "section": "voicemail",
+    }
+    return render(request, "portal/voicemail.html", context, status=400 if refused else 200)
+
+
+def _after_message_change(request: HttpRequest, user: User) -> HttpResponse:
+    if _from_script(request):
+        return render(request, "portal/_voicemail_list.html", _voicemail_list_context(user))
+    return redirect("portal:voicemail")
+
+
+@login_required
+@require_GET
+def voicemail(request: HttpRequest) -> HttpResponse:
+    return _voicemail_page(request, _member(request))
+
+
+@login_required
+@require_GET
+def voicemail_list(request: HttpRequest) -> HttpResponse:
+    """Just the messages table, which live.js swaps in when the unread count changes."""
+    return render(request, "portal/_voicemail_list.html", _voicemail_list_context(_member(request)))
+
+
+@never_cache
+@require_GET
+def voicemail_unread(request: HttpRequest) -> JsonResponse:
+    """The badge's count; live.js reloads it whenever its WebSocket (re)connects."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "not authenticated"}, status=401)
+    return JsonResponse({"unread": voicemails.unread_count(_member(request))})
+
+
+@login_required
+@require_GET
+def voicemail_audio(request: HttpRequest, message_id: uuid.UUID) -> FileResponse:
+    message = voicemails.own_message(_member(request), message_id)
+    if not message.audio:
+        raise Http404
+    response = _audio_response(message.audio)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def voicemail_read(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
+    user = _member(request)
+    voicemail_actions.mark_read(message=voicemails.own_message(user, message_id), at=timezone.now())
+    return _after_message_change(request, user)
+
+
+@login_required
+@require_POST
+def voicemail_delete(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
+    user = _member(request)
+    voicemail_actions.delete_message(message=voicemails.own_message(user, message_id))
+    if not _from_script(request):
+        messages.success(request, _("Message deleted."))
+    return _after_message_change(request, user)
+
+
+@login_required
+@require_GET
+def voicemail_recording(request: HttpRequest, kind: str) -> FileResponse:
+    """The user's own recorded name or greeting, to listen to before choosing it."""
+    if kind not in voicemails.RECORDINGS:
+        raise Http404
+    mailbox = get_object_or_404(Mailbox, user=_member(request))
+    audio = voicemails.recording(mailbox, kind)
+    if not audio:
+        raise Http404
+    response = _audio_response(audio)
+    response["Cache-Control"] = "no-cache"  # a new upload keeps the URL
+    return response
+
+
+@login_required
+@require_POST
+def voicemail_settings(request: HttpRequest) -> HttpResponse:
+    user = _member(request)
+    form = VoicemailSettingsForm(request.POST)
+    if not form.is_valid():
+        return _voicemail_page(request, user, settings_form=form)
+    voicemails.update_settings(mailbox=voicemail_actions.ensure_mailbox(user), **form.cleaned_data)
+    messages.success(request, _("Voicemail settings saved."))
+    return redirect("portal:voicemail")
+
+
+@login_required
+@require_POST
+def voicemail_greeting(request: HttpRequest) -> HttpResponse:
+    user = _member(request)
+    mailbox = voicemail_actions.ensure_mailbox(user)
+    form = _greeting_form(mailbox, request.POST, request.FILES)
+    if not form.is_valid():
+        return _voicemail_page(request, user, greeting_form=form)
+    voicemails.update_greeting(
+        mailbox=mailbox,
+        greeting=form.cleaned_data["greeting"],
+        name_wav=form.cleaned_data["name_audio"],
+        greeting_wav=form.cleaned_data["greeting_audio"],
+    )
+    messages.success(request, _("Greeting saved."))
+    return redirect("portal:voicemail")
+
+
+@never_cache
+@login_required
+@require_POST
+def voicemail_pin(request: HttpRequest) -> HttpResponse:
+    user = _member(request)
+    form = PinForm(request.POST)
+    if form.is_valid():
+        try:
+            voicemail_actions.set_pin(
+                mailbox=voicemail_actions.ensure_mailbox(user), pin=form.cleaned_data["pin"]
+            )
+        except ValidationError as error:
+            form.add_error("pin", error)
+    if not form.is_valid():
+        return _voicemail_page(request, user, pin_form=form)
+    messages.success(request, _("Your voicemail PIN is changed."))
+    return redirect("portal:voicemail")
+
+
+# --- Internal: what Asterisk fetches ------------------------------------------------------------------
+
+
+@require_GET
+def internal_media(request: HttpRequest, token: str) -> FileResponse:
+    """A greeting or message Asterisk plays (res_http_media_cache); the signed token is the permission."""
+    audio = media.resolve(token)
+    if audio is None:
+        raise Http404
+    return _audio_response(audio)
 
 
 # --- myTelephony ------------------------------------------------------------------------------------

@@ -60,8 +60,11 @@ def device_objects(
         ("send_pai", "yes"),
     ]
     if mailbox:
-        # The phone's message lamp follows this voicemail box (NOTIFY message-summary).
+        # The phone's message lamp follows this voicemail box: unsolicited NOTIFYs (endpoint), and
+        # SUBSCRIBEs to message-summary of the AOR, as most desk phones do.
         endpoint.append(("mailboxes", mailbox))
+        endpoint.append(("mwi_subscribe_replaces_unsolicited", "yes"))
+        aor.append(("mailboxes", mailbox))
     return [("auth", sid, auth), ("aor", sid, aor), ("endpoint", sid, endpoint)]
 
 

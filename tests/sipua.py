@@ -1800,6 +1800,35 @@ class SipUA:
             request.add(*authorization)
             attempts += 1
 
+    # ---- message-waiting subscription
+
+    async def subscribe_mwi(self, expires: int = 300, timeout: float = 5.0) -> int:
+        """SUBSCRIBE to our own mailbox's message-summary (RFC 3842), as desk phones do; returns the final
+        status. Asterisk then sends NOTIFYs in that dialog (collected in ``notifies``)."""
+        call_id = _random_token() + "@" + self.local_host
+        tag = _random_token()
+        cseq = 0
+
+        def build() -> SipMessage:
+            nonlocal cseq
+            cseq += 1
+            return self._request(
+                "SUBSCRIBE",
+                self._server_uri().replace("sip:", f"sip:{self.username}@", 1),
+                call_id=call_id,
+                from_=self.aor.render(tag=tag),
+                to=self.aor.render(),
+                cseq=cseq,
+                extra=[
+                    ("Event", "message-summary"),
+                    ("Accept", "application/simple-message-summary"),
+                    ("Expires", str(expires)),
+                ],
+            )
+
+        response = await self._send_with_auth(build(), timeout, rebuild=build)
+        return response.status
+
     # ---- registration
 
     def _register_request(self, expires: int) -> SipMessage:

@@ -1,5 +1,8 @@
 from django import template
 
+from directory.models import User
+from portal.voicemails import unread_count
+
 register = template.Library()
 
 
@@ -13,3 +16,12 @@ def mmss(seconds: int | None) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes:02d}:{secs:02d}"
+
+
+@register.simple_tag(takes_context=True)
+def voicemail_unread(context: template.Context) -> int:
+    """The nav badge's count on every portal page; live.js keeps it current afterwards."""
+    user = context.get("user")
+    if not isinstance(user, User) or user.company_id is None:
+        return 0
+    return unread_count(user)

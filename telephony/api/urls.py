@@ -2,6 +2,8 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from voicemail.api import views as voicemail_views
+
 from . import views
 
 app_name = "api"
@@ -11,9 +13,12 @@ router.register("users", views.UserViewSet, basename="user")
 router.register("extensions", views.ExtensionViewSet, basename="extension")
 router.register("devices", views.DeviceViewSet, basename="device")
 router.register("calls", views.CallViewSet, basename="call")
+router.register("voicemail/messages", voicemail_views.MessageViewSet, basename="voicemail-message")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("auth/token/", obtain_auth_token, name="token"),
+    path("voicemail/mailbox/", voicemail_views.MailboxView.as_view(), name="voicemail-mailbox"),
+    path("voicemail/mailbox/pin/", voicemail_views.PinView.as_view(), name="voicemail-pin"),
     *router.urls,
 ]

@@ -140,3 +140,28 @@ def smtp_inbox() -> Iterator[SmtpInbox]:
     controller.start()
     yield inbox
     controller.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_survives_concurrent_readers() -> Iterator[None]:
+    """The bridge, web server and worker keep reading the test database while a transactional test
+    empties it (TRUNCATE); PostgreSQL may pick the flush as a deadlock victim. Retry it then."""
+    import time
+
+    from django.core.management.commands import flush
+    from django.db import OperationalError
+
+    original = flush.Command.handle
+
+    def handle(self: flush.Command, **options: object) -> None:
+        for attempt in range(5):
+            try:
+                return original(self, **options)
+            except OperationalError as exc:
+                if "deadlock" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    yield
+    flush.Command.handle = original  # type: ignore[method-assign]

@@ -76,7 +76,10 @@ def test_listening_details_and_deleting_a_message_by_phone_also_turns_the_lamp_o
 
     async def scenario() -> None:
         async with phone(carol) as carol_phone:
-            # given a message arrives: carol's lamp lights
+            # given carol's desk phone subscribes to her mailbox's message summary
+            assert await carol_phone.subscribe_mwi() in (200, 202)
+            await carol_phone.wait_notify(lambda n: b"Messages-Waiting: no" in n.body, timeout=5)
+            # when a message arrives, her lamp lights
             message = await asyncio.to_thread(leave_message, carol, bob)
             await carol_phone.wait_notify(lambda n: b"Messages-Waiting: yes" in n.body, timeout=5)
             # when she calls the voicemail service, types her PIN and 1

@@ -51,7 +51,15 @@ class MailboxSerializer(serializers.ModelSerializer[Mailbox]):
 
     class Meta:
         model = Mailbox
-        fields = ["enabled", "notify", "sms_number", "greeting", "has_pin", "has_name_audio", "has_greeting_audio"]
+        fields = [
+            "enabled",
+            "notify",
+            "sms_number",
+            "greeting",
+            "has_pin",
+            "has_name_audio",
+            "has_greeting_audio",
+        ]
         read_only_fields = ["has_pin", "has_name_audio", "has_greeting_audio"]
 
     @extend_schema_field(serializers.BooleanField())

@@ -90,9 +90,11 @@ class MailboxView(APIView):
         mailbox = actions.ensure_mailbox(_user(request))
         serializer = MailboxSerializer(mailbox, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        for field, value in serializer.validated_data.items():
-            setattr(mailbox, field, value)
-        mailbox.save(update_fields=list(serializer.validated_data) or None)
+        if serializer.validated_data:
+            # The owner's preferences, with no side effect elsewhere: saved as they are.
+            for field, value in serializer.validated_data.items():
+                setattr(mailbox, field, value)
+            mailbox.save(update_fields=list(serializer.validated_data))
         return Response(MailboxSerializer(mailbox).data)
 
 

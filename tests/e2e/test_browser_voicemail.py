@@ -1,0 +1,117 @@
+"""In Chromium: a message left for carol appears live in her MyIstra voicemail, with the nav badge; she
+listens to it, which reads it, then deletes it. No Asterisk: the message is stored as the bridge would."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from playwright.async_api import Page, async_playwright, expect
+
+from tests.personas import PORTAL_PASSWORD, Person
+from tests.voicemails import Recorder, leave_message
+from voicemail.models import Message
+
+from .conftest import CHROMIUM_ARGS
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
+
+
+@pytest.fixture(autouse=True)
+def no_side_effects_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test's own process stores the message: no phone lamp on the shared test Asterisk, no job in
+    the shared Celery queue. The live event does go, through Redis, to the web server and the browser."""
+    monkeypatch.setattr("voicemail.mwi.publish", Recorder())
+    monkeypatch.setattr("voicemail.tasks.notify_new_message", Recorder())
+
+
+def _leave_carol_a_message(carol: Person) -> uuid.UUID:
+    """Runs in a thread, outside the browser's event loop, and commits like the bridge does."""
+    try:
+        return leave_message(carol, seconds=3, caller_name="Dan Durand", caller_number="0612345678").id
+    finally:
+        connection.close()
+
+
+def _message_exists(message_id: uuid.UUID) -> bool:
+    try:
+        return Message.objects.filter(pk=message_id).exists()
+    finally:
+        connection.close()
+
+
+async def log_in(page: Page, base_url: str, username: str) -> None:
+    await page.goto(f"{base_url}/login/")
+    await page.fill("#login-form input[name=username]", username)
+    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_url(f"{base_url}/me/")
+
+
+async def scenario(base_url: str, carol: Person) -> None:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, "--mute-audio"]
+        )
+        try:
+            page = await browser.new_page()
+            await log_in(page, base_url, "carol")
+            badge = page.locator("#voicemail-badge")
+            # given her voicemail page, empty
+            await page.click("#voicemail-nav")
+            await page.wait_for_url(f"{base_url}/me/voicemail/")
+            rows = page.locator("#voicemail-list tr.voicemail-row")
+            await expect(rows).to_have_count(0)
+            await expect(page.locator("#voicemail-list tr.empty")).to_be_visible()
+            await expect(badge).to_have_text("0")
+            await expect(badge).to_be_hidden()
+            await page.wait_for_function(
+                "window.istraLive && window.istraLive.connected === true", timeout=10_000
+            )
+            await page.evaluate("window.notReloaded = true")
+
+            # when a caller leaves her a 3 s message
+            message_id = await asyncio.to_thread(_leave_carol_a_message, carol)
+
+            # then, without a reload, the badge says 1 and the message is listed, unread
+            await expect(badge).to_have_text("1", timeout=5_000)
+            await expect(badge).to_be_visible()
+            await expect(rows).to_have_count(1, timeout=5_000)
+            row = page.locator(f'#voicemail-list tr.voicemail-row[data-message-id="{message_id}"]')
+            await expect(row).to_have_class(re.compile(r"\bunread\b"))
+            await expect(row).to_contain_text("Dan Durand")
+            await expect(row).to_contain_text("00:03")
+
+            # when she clicks play on the message's player
+            audio = row.locator("audio")
+            await audio.click(position={"x": 16, "y": 16})
+
+            # then it plays, from the server, and is read: the row loses its mark, the badge goes
+            await page.wait_for_function(
+                "(audio) => audio.currentTime > 0.2 || audio.ended",
+                arg=await audio.element_handle(),
+                timeout=10_000,
+            )
+            await expect(row).not_to_have_class(re.compile(r"\bunread\b"), timeout=5_000)
+            await expect(row.locator("button.mark-read")).to_have_count(0)
+            await expect(badge).to_have_text("0", timeout=5_000)
+            await expect(badge).to_be_hidden()
+
+            # when she deletes it
+            await row.locator("button.delete").click()
+
+            # then it is gone, from the page and from the platform
+            await expect(rows).to_have_count(0, timeout=5_000)
+            await expect(page.locator("#voicemail-list tr.empty")).to_be_visible()
+            assert not await asyncio.to_thread(_message_exists, message_id)
+            # and all of it happened on the page as first loaded
+            assert await page.evaluate("window.notReloaded") is True
+        finally:
+            await browser.close()
+
+
+def test_a_message_appears_live_is_read_by_playing_it_and_deleted(web_server: str, carol: Person) -> None:
+    asyncio.run(scenario(web_server, carol))
