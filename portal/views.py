@@ -304,7 +304,7 @@ def voicemail_settings(request: HttpRequest) -> HttpResponse:
     form = VoicemailSettingsForm(request.POST)
     if not form.is_valid():
         return _voicemail_page(request, user, settings_form=form)
-    voicemails.update_settings(mailbox=voicemail_actions.ensure_mailbox(user), **form.cleaned_data)
+    voicemail_actions.update_settings(mailbox=voicemail_actions.ensure_mailbox(user), **form.cleaned_data)
     messages.success(request, _("Voicemail settings saved."))
     return redirect("portal:voicemail")
 
@@ -317,7 +317,7 @@ def voicemail_greeting(request: HttpRequest) -> HttpResponse:
     form = _greeting_form(mailbox, request.POST, request.FILES)
     if not form.is_valid():
         return _voicemail_page(request, user, greeting_form=form)
-    voicemails.update_greeting(
+    voicemail_actions.update_greeting(
         mailbox=mailbox,
         greeting=form.cleaned_data["greeting"],
         name_wav=form.cleaned_data["name_audio"],

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 
 from directory.models import User
 from telephony.events import VoicemailEvent, publish_event_on_commit
@@ -169,12 +170,46 @@ def set_greeting_audio(*, mailbox_id: int, greeting: str, audio: bytes) -> bool:
     if wav_duration_ms(audio) < MIN_MESSAGE_MS // 2:
         return False
     mailbox = Mailbox.objects.select_for_update().get(pk=mailbox_id)
-    field = mailbox.name_audio if greeting == Greeting.NAME else mailbox.greeting_audio
-    old = field.name
-    field.save(f"{greeting}-{mailbox.pk}-{uuid.uuid4().hex[:8]}.wav", ContentFile(audio), save=False)
+    save_recording(mailbox=mailbox, kind="name" if greeting == Greeting.NAME else "greeting", wav=audio)
     mailbox.greeting = greeting
-    mailbox.save(update_fields=["name_audio", "greeting_audio", "greeting"])
-    if old:
-        storage = field.storage
-        transaction.on_commit(lambda: storage.delete(old))
+    mailbox.save(update_fields=["greeting"])
     return True
+
+
+# The mailbox's own recordings, by the name URLs, forms and the phone menu use for them.
+RECORDINGS = {"name": "name_audio", "greeting": "greeting_audio"}
+SETTINGS_FIELDS = ("enabled", "notify", "sms_number")
+
+
+@transaction.atomic
+def save_recording(*, mailbox: Mailbox, kind: str, wav: bytes) -> None:
+    """Keep a new recording of the user's name or greeting (phone-ready WAV); the old file goes."""
+    audio: FieldFile = getattr(mailbox, RECORDINGS[kind])
+    old_name = audio.name
+    storage = audio.storage
+    audio.save(f"{kind}-{mailbox.pk}.wav", ContentFile(wav), save=False)
+    mailbox.save(update_fields=[RECORDINGS[kind]])
+    if old_name and old_name != audio.name:
+        # Only once the new one is certainly referenced: a rollback must not leave the box without audio.
+        transaction.on_commit(lambda: storage.delete(old_name))
+
+
+@transaction.atomic
+def update_settings(*, mailbox: Mailbox, enabled: bool, notify: str, sms_number: str) -> None:
+    mailbox.enabled = enabled
+    mailbox.notify = notify
+    mailbox.sms_number = sms_number
+    mailbox.save(update_fields=list(SETTINGS_FIELDS))
+
+
+@transaction.atomic
+def update_greeting(
+    *, mailbox: Mailbox, greeting: str, name_wav: bytes | None, greeting_wav: bytes | None
+) -> None:
+    """The greeting callers hear, with any new recording it needs, in one go."""
+    if name_wav is not None:
+        save_recording(mailbox=mailbox, kind="name", wav=name_wav)
+    if greeting_wav is not None:
+        save_recording(mailbox=mailbox, kind="greeting", wav=greeting_wav)
+    mailbox.greeting = greeting
+    mailbox.save(update_fields=["greeting"])

@@ -118,7 +118,9 @@ def test_a_message_is_cut_at_two_minutes_with_a_polite_prompt(bob: Person, carol
         async with phone(bob) as bob_phone:
             call = await bob_phone.invite("*86102")
             await call.wait_status(200, timeout=15)
-            await asyncio.to_thread(wait_until, recording_started, 30, "the recording to start after the beep")
+            await asyncio.to_thread(
+                wait_until, recording_started, 30, "the recording to start after the beep"
+            )
             # bob talks on and on: voicemail stops him, says so, and hangs up
             await call.wait_ended(timeout=140)
             return call.ended_by
