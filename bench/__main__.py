@@ -1,0 +1,55 @@
+"""`python -m bench`: the SIP load benchmark (see bench/__init__.py and docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import environment
+
+DEFAULT_STEPS = "20,25,30,35,40,50,75,100,150,200,250,300,350,400,450,500,600"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--steps",
+        default=DEFAULT_STEPS,
+        help="calls/s of the rate steps, in increasing order (default: %(default)s)",
+    )
+    parser.add_argument("--step-seconds", type=float, default=8.0, help="calls placed per step = rate x this")
+    parser.add_argument("--latency-rate", type=int, default=50, help="rate of the setup-time runs (calls/s)")
+    parser.add_argument("--latency-seconds", type=float, default=10.0, help="length of the setup-time runs")
+    parser.add_argument(
+        "--light-rate", type=int, default=20, help="also measure set-up time at this lighter rate (0: don't)"
+    )
+    parser.add_argument(
+        "--callees",
+        type=int,
+        default=500,
+        help="callee users (ext 202...); the platform rings a busy user's phone no more, "
+        "so calls are spread over this many callees",
+    )
+    parser.add_argument("--paths", default="stasis,baseline", help="which paths to measure")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="rate at which to run py-spy on the bridge during the Stasis step (needs py-spy)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    env = environment.apply()  # before Django reads its settings
+    import django
+
+    django.setup()
+    from .runner import run
+
+    return run(args, env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
