@@ -18,15 +18,16 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from telephony import provisioning, records
+from telephony import events, provisioning, records
 from telephony.choices import CallOutcome, CallState, LegRole
 from voicemail import actions as vm_actions
 
 from .calls import CallSession
 from .client import AriClient, AriConfig, ConnectionLost, Json
-from .records import db
+from .records import RecordBatcher, db
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Bridge:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.ready_file = os.environ.get("BRIDGE_READY_FILE", "")
         self._sweeper: asyncio.Task[None] | None = None
+        self.batcher = RecordBatcher()
 
     # --- session registry -----------------------------------------------------------------------------
 
@@ -103,7 +105,30 @@ class Bridge:
             self.tasks.add(closing)
             closing.add_done_callback(self.tasks.discard)
 
+    def _install_publisher(self) -> None:
+        """Live events leave from our event loop, fire-and-forget: a commit never waits on Redis."""
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def publish_in_loop(group: str, message: dict[str, Any]) -> None:
+            task = asyncio.ensure_future(layer.group_send(group, message))
+            self.tasks.add(task)
+            task.add_done_callback(self._publish_done)
+
+        def publish(group: str, message: dict[str, Any]) -> None:
+            loop.call_soon_threadsafe(publish_in_loop, group, message)
+
+        events.set_publisher(publish)
+
+    def _publish_done(self, task: asyncio.Future[Any]) -> None:
+        self.tasks.discard(task)  # type: ignore[arg-type]
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("could not publish a live event: %s", task.exception())
+
     async def run(self) -> None:
+        self._install_publisher()
         await self.client.open()
         delay = 0.2
         try:

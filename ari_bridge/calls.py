@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from telephony import queries, records
 from telephony.choices import CallOutcome, LegRole
 from telephony.records import NewCall
 from telephony.routing import (
+    Callee,
     CallFacts,
     Party,
     Reject,
@@ -113,7 +115,7 @@ class CallSession:
         self.bridge_id = ""
         self.queue: asyncio.Queue[Json] = asyncio.Queue()
         self.timers: list[asyncio.TimerHandle] = []
-        self.writer = RecordWriter(str(call_id))
+        self.writer = RecordWriter(str(call_id), bridge.batcher)
         self.plan: RingDevices | None = None
         # Who is calling, once known (start()): what voicemail and call-backs need.
         self.company_id = 0
@@ -174,7 +176,7 @@ class CallSession:
     # --- start: route the call ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        caller = await db(queries.caller_by_endpoint, self.caller.endpoint)
+        caller, callee = await db(queries.routing_inputs, self.caller.endpoint, callee_number(self.dialled))
         if caller is None:
             # Asterisk let it in, but Django no longer knows this device (deleted a moment ago).
             logger.warning("call from unknown device %s", self.caller.endpoint)
@@ -191,14 +193,19 @@ class CallSession:
         self.caller_party = caller.party
         self.caller_language = caller.language
         self.voicemail_number = caller.voicemail_number
-        await self.route(self.dialled, answered=False)
+        await self.route(self.dialled, answered=False, callee=callee, looked_up=True)
 
-    async def route(self, dialled: str, *, answered: bool) -> None:
-        """Plan and execute a call from our caller to `dialled` (a new call record each time)."""
+    async def route(
+        self, dialled: str, *, answered: bool, callee: Callee | None = None, looked_up: bool = False
+    ) -> None:
+        """Plan and execute a call from our caller to `dialled` (a new call record each time).
+
+        `callee` is the routing lookup when the caller already made it (a new call does both at once)."""
         assert self.caller_party is not None
         caller_party = self.caller_party
         self.dialled = dialled
-        callee = await db(queries.callee_by_extension, caller_party.company_id, callee_number(dialled))
+        if not looked_up:
+            callee = await db(queries.callee_by_extension, caller_party.company_id, callee_number(dialled))
         now = timezone.now()
         facts = CallFacts(caller=caller_party, dialled=dialled, voicemail_number=self.voicemail_number)
         plan = plan_call(facts, callee, now)
@@ -239,19 +246,21 @@ class CallSession:
             return
         self.plan = plan
         self.state = State.RINGING
+        at_once: list[Awaitable[Any]] = []
         if answered:
             # An answered channel (a call-back from the voicemail menu) hears ringback as a tone.
-            await self.client.play(
-                self.caller.channel_id, ["tone:ring"], playback_id=f"ringback-{self.call_id}"
-            )
+            ringback_id = f"ringback-{self.call_id}"
+            at_once.append(self.client.play(self.caller.channel_id, ["tone:ring"], playback_id=ringback_id))
         else:
-            await self.client.ring(self.caller.channel_id)  # the caller hears ringback (180 Ringing)
+            at_once.append(self.client.ring(self.caller.channel_id))  # ringback: 180 Ringing
         for index, target in enumerate(plan.targets):
             self.pending_targets.add(index)
             if target.delay == 0:
-                await self.dial_target(index)
+                at_once.append(self.dial_target(index))
             else:
                 self._later(target.delay, {"type": "_dial", "index": index})
+        # Ringback and the first phones' channels go out together: set-up time is on the caller's ear.
+        await asyncio.gather(*at_once)
         self._later(plan.timeout, {"type": "_ring_timeout"})
 
     async def voicemail(self, plan: Voicemail, *, answered: bool) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -27,31 +28,76 @@ async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await sync_to_async(_run_with_fresh_connection, thread_sensitive=False)(fn, args, kwargs)
 
 
-class RecordWriter:
-    """Queue of record writes for one call: the call never waits on them, and they land in order."""
+Write = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
-    def __init__(self, name: str) -> None:
+
+def _write_batch(writes: list[Write]) -> list[BaseException | None]:
+    """Apply record writes in order in one transaction (one commit for many calls).
+
+    Each write is atomic on its own (a savepoint inside this transaction): one that fails is rolled
+    back and logged, and the others still land."""
+    outcomes: list[BaseException | None] = []
+    with transaction.atomic():
+        for fn, args, kwargs in writes:
+            try:
+                fn(*args, **kwargs)
+            except Exception as exc:
+                logger.exception("could not write %s", getattr(fn, "__name__", fn))
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+    return outcomes
+
+
+class RecordBatcher:
+    """The bridge's one record writer: writes of every call, in the order submitted, batched."""
+
+    def __init__(self, max_batch: int = 500) -> None:
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Write, asyncio.Future[None]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="record-batcher")
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future[None]:
+        self.start()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(((fn, args, kwargs), done))
+        return done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < self.max_batch:
+                batch.append(self._queue.get_nowait())
+            try:
+                outcomes: list[BaseException | None] = await db(_write_batch, [write for write, _ in batch])
+            except Exception as exc:  # the database itself failed: every write of the batch is lost
+                logger.exception("could not write %d call records", len(batch))
+                outcomes = [exc] * len(batch)
+            for (_, done), outcome in zip(batch, outcomes, strict=True):
+                if not done.done():
+                    if outcome is None:
+                        done.set_result(None)
+                    else:
+                        done.set_exception(outcome)
+
+
+class RecordWriter:
+    """Record writes of one call: the call never waits on them, and they land in order."""
+
+    def __init__(self, name: str, batcher: RecordBatcher) -> None:
         self.name = name
-        self._queue: asyncio.Queue[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None] = (
-            asyncio.Queue()
-        )
-        self._task = asyncio.create_task(self._drain(), name=f"records-{name}")
+        self.batcher = batcher
+        self._last: asyncio.Future[None] | None = None
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        self._queue.put_nowait((fn, args, kwargs))
-
-    async def _drain(self) -> None:
-        while True:
-            item = await self._queue.get()
-            if item is None:
-                return
-            fn, args, kwargs = item
-            try:
-                await db(fn, *args, **kwargs)
-            except Exception:
-                logger.exception("call %s: could not write %s", self.name, getattr(fn, "__name__", fn))
+        self._last = self.batcher.submit(fn, *args, **kwargs)
 
     async def close(self) -> None:
-        """Wait until every submitted write has landed."""
-        self._queue.put_nowait(None)
-        await self._task
+        """Wait until every write submitted so far has landed (or failed, which is logged)."""
+        if self._last is not None:
+            with contextlib.suppress(Exception):
+                await self._last

@@ -7,6 +7,7 @@ never hears of a call state the database does not hold yet.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,20 @@ def call_event_for(call: Call, user_id: int) -> CallEvent:
     )
 
 
+# A long-running async process (the ARI bridge) installs a publisher that hands events to its own event
+# loop without blocking the database thread that committed them.
+_publisher: Callable[[str, dict[str, Any]], None] | None = None
+
+
+def set_publisher(publisher: Callable[[str, dict[str, Any]], None] | None) -> None:
+    global _publisher
+    _publisher = publisher
+
+
 def send_now(user_id: int, message: dict[str, Any]) -> None:
+    if _publisher is not None:
+        _publisher(user_group(user_id), message)
+        return
     layer = get_channel_layer()
     if layer is None:
         return

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from voicemail.models import Mailbox
 
 from .models import CallLeg, Device, Extension
@@ -22,7 +24,7 @@ class CallerDevice:
 def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
     """The device (and so the company and user) an incoming channel comes from, or None if unknown."""
     device = (
-        Device.objects.select_related("user", "user__extension", "company")
+        Device.objects.select_related("user", "user__extension", "user__company", "company")
         .filter(sip_username=endpoint, enabled=True)
         .first()
     )
@@ -47,18 +49,22 @@ def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
 def callee_by_extension(company_id: int, number: str) -> Callee | None:
     """The user `number` names in this company, with the state of their devices; None if nobody."""
     extension = (
-        Extension.objects.select_related("user")
+        Extension.objects.select_related("user", "user__mailbox")
         .filter(company_id=company_id, number=number, user__isnull=False, user__is_active=True)
         .first()
     )
     if extension is None or extension.user is None:
         return None
     user = extension.user
-    devices = list(Device.objects.filter(user=user).order_by("ring_delay", "id"))
-    mailbox_id = Mailbox.objects.filter(user=user, enabled=True).values_list("id", flat=True).first()
-    busy = set(
-        CallLeg.objects.filter(device__in=devices, ended_at__isnull=True).values_list("device_id", flat=True)
+    # One query for the phones and whether each is in a call now (an open leg).
+    devices = list(
+        Device.objects.filter(user=user)
+        .annotate(in_call=Exists(CallLeg.objects.filter(device=OuterRef("pk"), ended_at__isnull=True)))
+        .order_by("ring_delay", "id")
     )
+    busy = {d.id for d in devices if d.in_call}
+    mailbox: Mailbox | None = getattr(user, "mailbox", None)
+    mailbox_id = mailbox.pk if mailbox is not None and mailbox.enabled else None
     return Callee(
         company_id=company_id,
         user_id=user.pk,
@@ -77,3 +83,11 @@ def callee_by_extension(company_id: int, number: str) -> Callee | None:
         ),
         mailbox_id=mailbox_id,
     )
+
+
+def routing_inputs(endpoint: str, dialled_extension: str) -> tuple[CallerDevice | None, Callee | None]:
+    """Both lookups a new call needs, in one trip to the database thread."""
+    caller = caller_by_endpoint(endpoint)
+    if caller is None:
+        return None, None
+    return caller, callee_by_extension(caller.party.company_id, dialled_extension)
