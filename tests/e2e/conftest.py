@@ -148,6 +148,7 @@ def flush_survives_concurrent_readers() -> Iterator[None]:
     empties it (TRUNCATE); PostgreSQL may pick the flush as a deadlock victim. Retry it then."""
     import time
 
+    from django.core.management.base import CommandError
     from django.core.management.commands import flush
     from django.db import OperationalError
 
@@ -157,8 +158,9 @@ def flush_survives_concurrent_readers() -> Iterator[None]:
         for attempt in range(5):
             try:
                 return original(self, **options)
-            except OperationalError as exc:
-                if "deadlock" not in str(exc) or attempt == 4:
+            except (OperationalError, CommandError) as exc:
+                # flush wraps the database's error in a CommandError that quotes it.
+                if "deadlock" not in f"{exc} {exc.__cause__}" or attempt == 4:
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
