@@ -25,11 +25,30 @@ from telephony import events, provisioning, records
 from telephony.choices import CallOutcome, CallState, LegRole
 from voicemail import actions as vm_actions
 
-from .calls import CallSession
+from .calls import CallSession, LegStatus, State
 from .client import AriClient, AriConfig, ConnectionLost, Json
 from .records import RecordBatcher, db
 
 logger = logging.getLogger(__name__)
+
+
+# Every event type the call state machine and the voicemail dialogs act on; Asterisk drops the rest
+# (ChannelVarset alone is over half of a call's events).
+EVENTS_USED = [
+    "StasisStart",
+    "StasisEnd",
+    "ChannelStateChange",
+    "ChannelHangupRequest",
+    "ChannelDestroyed",
+    "Dial",
+    "ChannelDtmfReceived",
+    "PlaybackStarted",
+    "PlaybackFinished",
+    "RecordingStarted",
+    "RecordingFinished",
+    "RecordingFailed",
+    "ApplicationReplaced",
+]
 
 
 class Bridge:
@@ -60,6 +79,23 @@ class Bridge:
         for channel_id in session.channel_ids:
             if self.by_channel.get(channel_id) is session:
                 del self.by_channel[channel_id]
+
+    def devices_in_call(self) -> set[int]:
+        """Phones this bridge has in a call right now (placing one, ringing, or talking).
+
+        The records say the same a moment later; routing must not wait for them."""
+        busy: set[int] = set()
+        for session in self.sessions.values():
+            if session.state == State.ENDED:
+                continue
+            if session.caller.device_id is not None:
+                busy.add(session.caller.device_id)
+            busy.update(
+                leg.device_id
+                for leg in session.legs.values()
+                if leg.device_id is not None and leg.status != LegStatus.FAILED
+            )
+        return busy
 
     def _spawn(self, session: CallSession, *, adopted: bool = False) -> None:
         self.sessions[session.call_id] = session
@@ -178,6 +214,7 @@ class Bridge:
 
     async def _on_connected(self, asterisk_restarted: bool) -> None:
         try:
+            await self.client.filter_events(EVENTS_USED)
             pushed = await db(provisioning.push_all)
             logger.info("pushed %d devices to Asterisk", pushed)
             await self.reconcile()

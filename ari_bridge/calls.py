@@ -13,6 +13,7 @@ session: a session owns any number of legs and at most one bridge.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable
@@ -206,6 +207,14 @@ class CallSession:
         self.dialled = dialled
         if not looked_up:
             callee = await db(queries.callee_by_extension, caller_party.company_id, callee_number(dialled))
+        if callee is not None:
+            busy = self.bridge.devices_in_call()
+            callee = dataclasses.replace(
+                callee,
+                devices=tuple(
+                    dataclasses.replace(d, in_call=d.in_call or d.device_id in busy) for d in callee.devices
+                ),
+            )
         now = timezone.now()
         facts = CallFacts(caller=caller_party, dialled=dialled, voicemail_number=self.voicemail_number)
         plan = plan_call(facts, callee, now)

@@ -34,7 +34,10 @@ def bridge_process(
 ) -> Iterator[ManagedProcess]:
     READY_FILE.unlink(missing_ok=True)
     process = ManagedProcess(
-        "bridge", ["manage.py", "run_bridge"], ready=bridge_ready, env={"BRIDGE_READY_FILE": str(READY_FILE)}
+        "bridge",
+        ["manage.py", "run_bridge"],
+        ready=bridge_ready,
+        env={"BRIDGE_READY_FILE": str(READY_FILE), "DJANGO_DEBUG": "no"},
     )
     process.start()
     yield process

@@ -4,8 +4,10 @@ from django.db import transaction
 from directory.choices import Role
 from directory.models import Company
 from telephony.actions import create_user
+from voicemail.actions import ensure_mailbox, set_pin
 
 PORTAL_PASSWORD = "istra-demo"
+VOICEMAIL_PIN = "2580"
 
 # company slug, name, language, [(login, first, last, extension, role)]
 DEMO = [
@@ -50,7 +52,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{name} already exists; left as it is.")
                 continue
             for login, first, last, extension, role in people:
-                _, credentials = create_user(
+                user, credentials = create_user(
                     company=company,
                     username=login,
                     first_name=first,
@@ -62,6 +64,7 @@ class Command(BaseCommand):
                     email=f"{login}@{slug}.example",
                 )
                 assert credentials is not None
+                set_pin(mailbox=ensure_mailbox(user), pin=VOICEMAIL_PIN)
                 self.stdout.write(
                     f"{name:7} {login:6} ext {extension}  SIP {credentials.username} / {credentials.password}"
                 )
