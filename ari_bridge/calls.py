@@ -177,7 +177,12 @@ class CallSession:
     # --- start: route the call ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        caller, callee = await db(queries.routing_inputs, self.caller.endpoint, callee_number(self.dialled))
+        caller, callee = await db(
+            queries.routing_inputs,
+            self.caller.endpoint,
+            callee_number(self.dialled),
+            live_server=self.bridge.server_id,
+        )
         if caller is None:
             # Asterisk let it in, but Django no longer knows this device (deleted a moment ago).
             logger.warning("call from unknown device %s", self.caller.endpoint)
@@ -206,7 +211,12 @@ class CallSession:
         caller_party = self.caller_party
         self.dialled = dialled
         if not looked_up:
-            callee = await db(queries.callee_by_extension, caller_party.company_id, callee_number(dialled))
+            callee = await db(
+                queries.callee_by_extension,
+                caller_party.company_id,
+                callee_number(dialled),
+                live_server=self.bridge.server_id,
+            )
         if callee is not None:
             busy = self.bridge.devices_in_call()
             callee = dataclasses.replace(

@@ -46,8 +46,11 @@ def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
     )
 
 
-def callee_by_extension(company_id: int, number: str) -> Callee | None:
-    """The user `number` names in this company, with the state of their devices; None if nobody."""
+def callee_by_extension(company_id: int, number: str, *, live_server: str = "") -> Callee | None:
+    """The user `number` names in this company, with the state of their devices; None if nobody.
+
+    `live_server` is the Asterisk server whose calls the asking bridge tracks itself (its records
+    may lag behind): only the other servers' open legs are read from the database."""
     extension = (
         Extension.objects.select_related("user", "user__mailbox")
         .filter(company_id=company_id, number=number, user__isnull=False, user__is_active=True)
@@ -59,7 +62,13 @@ def callee_by_extension(company_id: int, number: str) -> Callee | None:
     # One query for the phones and whether each is in a call now (an open leg).
     devices = list(
         Device.objects.filter(user=user)
-        .annotate(in_call=Exists(CallLeg.objects.filter(device=OuterRef("pk"), ended_at__isnull=True)))
+        .annotate(
+            in_call=Exists(
+                CallLeg.objects.filter(device=OuterRef("pk"), ended_at__isnull=True).exclude(
+                    call__asterisk_server=live_server
+                )
+            )
+        )
         .order_by("ring_delay", "id")
     )
     busy = {d.id for d in devices if d.in_call}
@@ -85,9 +94,11 @@ def callee_by_extension(company_id: int, number: str) -> Callee | None:
     )
 
 
-def routing_inputs(endpoint: str, dialled_extension: str) -> tuple[CallerDevice | None, Callee | None]:
+def routing_inputs(
+    endpoint: str, dialled_extension: str, *, live_server: str = ""
+) -> tuple[CallerDevice | None, Callee | None]:
     """Both lookups a new call needs, in one trip to the database thread."""
     caller = caller_by_endpoint(endpoint)
     if caller is None:
         return None, None
-    return caller, callee_by_extension(caller.party.company_id, dialled_extension)
+    return caller, callee_by_extension(caller.party.company_id, dialled_extension, live_server=live_server)
