@@ -104,7 +104,9 @@ def endpoint_of(channel: Json) -> str:
 
 
 class CallSession:
-    def __init__(self, bridge: Bridge, call_id: uuid.UUID, caller: Json, dialled: str) -> None:
+    def __init__(
+        self, bridge: Bridge, call_id: uuid.UUID, caller: Json, dialled: str, *, originated: bool = False
+    ) -> None:
         self.bridge = bridge
         self.client = bridge.client
         self.call_id = call_id
@@ -128,8 +130,8 @@ class CallSession:
         self.caller_language = "en"
         self.voicemail_number = ""
         self.recorded = False
-        # Whether we answered the caller's channel (a connected call, voicemail) or it is still ringing.
-        self.caller_up = False
+        # Whether the caller's channel is answered (a connected call, voicemail, click-to-call) or not.
+        self.caller_up = originated
 
     # --- plumbing ----------------------------------------------------------------------------------
 
@@ -199,7 +201,14 @@ class CallSession:
         self.caller_party = caller.party
         self.caller_language = caller.language
         self.voicemail_number = caller.voicemail_number
-        await self.route(self.dialled, answered=False, callee=callee, looked_up=True)
+        if self.caller_up:
+            # Click-to-call: the channel showed the user whom they would call; from now on it carries
+            # the user's own identity, which the callee's phone will display.
+            name = caller.party.name.replace('"', "")
+            await self.client.set_variable(
+                self.caller.channel_id, "CALLERID(all)", f'"{name}" <{caller.party.number}>'
+            )
+        await self.route(self.dialled, answered=self.caller_up, callee=callee, looked_up=True)
 
     async def route(
         self, dialled: str, *, answered: bool, callee: Callee | None = None, looked_up: bool = False
@@ -228,6 +237,7 @@ class CallSession:
         now = timezone.now()
         facts = CallFacts(caller=caller_party, dialled=dialled, voicemail_number=self.voicemail_number)
         plan = plan_call(facts, callee, now)
+        first_call_on_channel = not self.recorded
         self.recorded = True
         self.writer.submit(
             records.start_call,
@@ -243,7 +253,8 @@ class CallSession:
                 channel_id=self.caller.channel_id,
                 endpoint=self.caller.endpoint,
                 started_at=now,
-                caller_leg=not answered,
+                # A call-back from the voicemail menu reuses a channel already recorded.
+                caller_leg=first_call_on_channel,
             ),
         )
         if callee is not None:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("me/", views.myistra, name="myistra"),
     path("me/history/", views.history, name="history"),
     path("me/live/", views.live_snapshot, name="live_snapshot"),
+    path("me/call/", views.place_call, name="place_call"),
     path("me/devices/<int:device_id>/", views.device_settings, name="device_settings"),
     # MyIstra: a user's own voicemail.
     path("me/voicemail/", views.voicemail, name="voicemail"),

@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from directory.models import User
-from telephony import actions
+from telephony import actions, clicktocall
 from telephony.actions import SipCredentials
 from telephony.models import Device, Extension
 from voicemail import actions as voicemail_actions
@@ -134,6 +134,26 @@ def history(request: HttpRequest) -> HttpResponse:
     user = _member(request)
     context = {"rows": calls.history_rows(user), "company": user.company}
     return render(request, "portal/_history.html", context)
+
+
+@login_required
+@require_POST
+def place_call(request: HttpRequest) -> HttpResponse:
+    """Click-to-call from MyIstra: ring my phone, then the number (or straight to their voicemail)."""
+    user = _member(request)
+    number = request.POST.get("number", "")
+    message_only = request.POST.get("message_only") == "on"
+    try:
+        clicktocall.place_call(user=user, number=number, message_only=message_only)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except clicktocall.ClickToCallError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Your phone is ringing: answer it to call %(number)s.") % {"number": number}
+        )
+    return redirect("portal:myistra")
 
 
 @never_cache

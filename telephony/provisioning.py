@@ -8,15 +8,12 @@ ARI bridge pushes them all again whenever it (re)connects, since an Asterisk res
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import urllib.error
-import urllib.request
-from base64 import b64encode
 from collections.abc import Iterable
 
 from django.conf import settings
 
+from .ari_http import ari_request
 from .models import Device
 
 logger = logging.getLogger(__name__)
@@ -69,17 +66,7 @@ def device_objects(
 
 
 def _ari(method: str, path: str, body: dict[str, object] | None = None) -> int:
-    url = f"{settings.ARI_URL}/ari{path}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    token = b64encode(f"{settings.ARI_USERNAME}:{settings.ARI_PASSWORD}".encode()).decode()
-    request.add_header("Authorization", f"Basic {token}")
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=3) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+    return ari_request(method, path, body=body)
 
 
 def _describe(device: Device) -> tuple[str, str, str]:
