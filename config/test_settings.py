@@ -15,7 +15,9 @@ os.environ.setdefault("CHANNELS_PREFIX", "istra-test")
 os.environ.setdefault("ASTERISK_SERVER_ID", "ast-test")
 # The e2e web server (tests/e2e/conftest.py) is where the test Asterisk fetches voicemail audio.
 os.environ.setdefault("PLATFORM_INTERNAL_URL", "http://127.0.0.1:8765")
-os.environ.setdefault("MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test-media"))
+os.environ.setdefault(
+    "MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test-media")
+)
 os.environ.setdefault("EMAIL_PORT", "8025")
 
 from .settings import *  # noqa: F403

@@ -56,5 +56,7 @@ def test_a_new_message_is_emailed_with_its_audio_within_two_seconds(
     attachments = [part for part in received.walk() if part.get_content_type() == "audio/mpeg"]
     assert len(attachments) == 1
     message = stored_message()
-    assert abs(mp3_seconds(attachments[0].get_payload(decode=True)) - message.duration_ms / 1000) < 0.3
+    payload = attachments[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert abs(mp3_seconds(payload) - message.duration_ms / 1000) < 0.3
     assert delay < 2.0

@@ -8,6 +8,7 @@ import math
 import struct
 import uuid
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def set_pin(person: Person, pin: str = PIN) -> None:
     actions.set_pin(mailbox=Mailbox.objects.get(user=person.user), pin=pin)
 
 
-def is_new(notify: object, before: list[object]) -> bool:
+def is_new(notify: object, before: Sequence[object]) -> bool:
     return all(notify is not old for old in before)
 
 
