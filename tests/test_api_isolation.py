@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from telephony import records
-from telephony.choices import CallOutcome
 from telephony.models import Device
 
-from .personas import PORTAL_PASSWORD, Person
+from .personas import PORTAL_PASSWORD, Person, record_call
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -22,35 +19,9 @@ T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 AcmeObjects = dict[str, str]
 
 
-def _ended_call(caller: Person, callee: Person, *, at: datetime) -> uuid.UUID:
-    call_id = uuid.uuid4()
-    assert caller.user.company_id is not None
-    records.start_call(
-        records.NewCall(
-            call_id=call_id,
-            company_id=caller.user.company_id,
-            asterisk_server="ast1",
-            caller_user_id=caller.user.pk,
-            caller_device_id=None,
-            caller_number=caller.extension,
-            caller_name=caller.user.display_name,
-            dialled=callee.extension,
-            channel_id=f"chan-{call_id}",
-            endpoint=caller.sip_username,
-            started_at=at,
-        )
-    )
-    records.set_callee(
-        call_id, user_id=callee.user.pk, number=callee.extension, name=callee.user.display_name
-    )
-    records.mark_answered(call_id, channel_id=f"chan-{call_id}", bridge_id="b", at=at + timedelta(seconds=3))
-    records.end_call(call_id, outcome=CallOutcome.ANSWERED, at=at + timedelta(seconds=30))
-    return call_id
-
-
 @pytest.fixture
 def acme_objects(alice: Person, bob: Person, carol: Person) -> AcmeObjects:
-    call_id = _ended_call(bob, carol, at=T0)
+    call_id = record_call(bob, carol, at=T0, answered=True)
     return {
         "user": str(bob.user.pk),
         "extension": str(bob.user.extension.pk),
@@ -269,8 +240,8 @@ def test_a_user_sees_the_directory_but_only_their_own_devices_and_calls(
     bob: Person, carol: Person, dave: Person
 ) -> None:
     # given
-    bobs_call = _ended_call(bob, carol, at=T0)
-    others_call = _ended_call(carol, dave, at=T0 + timedelta(minutes=5))
+    bobs_call = record_call(bob, carol, at=T0, answered=True)
+    others_call = record_call(carol, dave, at=T0 + timedelta(minutes=5), answered=True)
     client = _client_for(bob)
 
     # when

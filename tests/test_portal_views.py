@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from django.test import Client
 from django.urls import reverse
 
 from directory.models import Company, User
-from telephony import records
-from telephony.choices import CallOutcome
 from telephony.models import Device
 from telephony.provisioning import sip_ha1
 
-from .personas import PORTAL_PASSWORD, Person
+from .personas import PORTAL_PASSWORD, Person, record_call
 
 T0 = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
-
-
-def _call(
-    caller: Person, callee: Person, *, at: datetime, answered: bool, talk: int = 0, end: bool = True
-) -> uuid.UUID:
-    """A call as the bridge would record it: caller dials callee's extension, who answers or not."""
-    call_id = uuid.uuid4()
-    assert caller.user.company_id is not None
-    records.start_call(
-        records.NewCall(
-            call_id=call_id,
-            company_id=caller.user.company_id,
-            asterisk_server="ast1",
-            caller_user_id=caller.user.pk,
-            caller_device_id=None,
-            caller_number=caller.extension,
-            caller_name=caller.user.display_name,
-            dialled=callee.extension,
-            channel_id=f"chan-{call_id}",
-            endpoint=caller.sip_username,
-            started_at=at,
-        )
-    )
-    records.set_callee(
-        call_id, user_id=callee.user.pk, number=callee.extension, name=callee.user.display_name
-    )
-    records.mark_ringing(call_id, at=at + timedelta(seconds=1))
-    if answered:
-        records.mark_answered(
-            call_id, channel_id=f"chan-{call_id}", bridge_id="b", at=at + timedelta(seconds=5)
-        )
-    if end:
-        outcome = CallOutcome.ANSWERED if answered else CallOutcome.NO_ANSWER
-        records.end_call(call_id, outcome=outcome, at=at + timedelta(seconds=5 + talk))
-    return call_id
 
 
 def _logged_in(client: Client, person: Person) -> Client:
@@ -151,10 +113,10 @@ def test_myistra_history_shows_placed_received_and_missed_calls(
     client: Client, bob: Person, carol: Person, dave: Person
 ) -> None:
     # given
-    placed = _call(bob, carol, at=T0, answered=True, talk=65)
-    received = _call(dave, bob, at=T0 + timedelta(hours=1), answered=True, talk=7)
-    missed = _call(carol, bob, at=T0 + timedelta(hours=2), answered=False)
-    _call(carol, dave, at=T0 + timedelta(hours=3), answered=True)  # not bob's
+    placed = record_call(bob, carol, at=T0, answered=True, talk=65)
+    received = record_call(dave, bob, at=T0 + timedelta(hours=1), answered=True, talk=7)
+    missed = record_call(carol, bob, at=T0 + timedelta(hours=2), answered=False)
+    record_call(carol, dave, at=T0 + timedelta(hours=3), answered=True)  # not bob's
     _logged_in(client, bob)
 
     # when
@@ -182,7 +144,7 @@ def test_history_start_times_are_in_the_company_time_zone(
     # given
     acme.timezone = "America/New_York"
     acme.save()
-    _call(bob, carol, at=T0, answered=True)
+    record_call(bob, carol, at=T0, answered=True)
     _logged_in(client, bob)
 
     # when
@@ -194,7 +156,7 @@ def test_history_start_times_are_in_the_company_time_zone(
 
 def test_the_history_partial_is_just_the_table(client: Client, bob: Person, carol: Person) -> None:
     # given
-    call_id = _call(bob, carol, at=T0, answered=True)
+    call_id = record_call(bob, carol, at=T0, answered=True)
     _logged_in(client, bob)
 
     # when
@@ -207,7 +169,7 @@ def test_the_history_partial_is_just_the_table(client: Client, bob: Person, caro
     assert "<html" not in html
 
 
-def test_the_call_banner_is_hidden_when_i_am_not_in_a_call(client: Client, bob: Person) -> None:
+def test_the_call_banner_is_hidden_when_i_am_not_in_arecord_call(client: Client, bob: Person) -> None:
     # given
     _logged_in(client, bob)
 
@@ -223,7 +185,7 @@ def test_the_call_banner_is_hidden_when_i_am_not_in_a_call(client: Client, bob: 
 
 def test_the_call_banner_starts_from_the_call_i_am_in(client: Client, bob: Person, carol: Person) -> None:
     # given
-    call_id = _call(carol, bob, at=T0, answered=True, end=False)
+    call_id = record_call(carol, bob, at=T0, answered=True, end=False)
     _logged_in(client, bob)
 
     # when
@@ -240,7 +202,7 @@ def test_the_call_banner_starts_from_the_call_i_am_in(client: Client, bob: Perso
 
 def test_a_ringing_call_shows_ringing_with_the_caller(client: Client, bob: Person, carol: Person) -> None:
     # given
-    _call(carol, bob, at=T0, answered=False, end=False)
+    record_call(carol, bob, at=T0, answered=False, end=False)
     _logged_in(client, bob)
 
     # when
@@ -311,7 +273,7 @@ def test_myistra_reads_the_page_in_a_fixed_number_of_queries(
 ) -> None:
     # given
     for n in range(10):
-        _call(bob, carol, at=T0 + timedelta(minutes=n), answered=bool(n % 2))
+        record_call(bob, carol, at=T0 + timedelta(minutes=n), answered=bool(n % 2))
     _logged_in(client, bob)
 
     # then: session, user, extension, devices, history, active call; nothing per row
@@ -514,8 +476,8 @@ def test_a_french_user_sees_the_portal_in_french(client: Client, bob: Person, ca
     # given
     bob.user.language = "fr"
     bob.user.save()
-    _call(carol, bob, at=T0, answered=False)
-    _call(carol, bob, at=T0 + timedelta(minutes=1), answered=True, end=False)
+    record_call(carol, bob, at=T0, answered=False)
+    record_call(carol, bob, at=T0 + timedelta(minutes=1), answered=True, end=False)
     _logged_in(client, bob)
 
     # when
