@@ -12,5 +12,8 @@ For each path it finds the highest sustained rate with zero failed calls and the
 time at 50 calls/s, checks the bridge's call records and memory, prints a summary and prepends a
 dated section to docs/benchmarks.md. See docs/benchmarks.md for the method.
 
+At the end (or alone, with --voicemail-only) it times voicemail deposits: hang-up -> message stored
+and -> e-mail handed to SMTP, with a Celery worker and an SMTP server of its own (bench/voicemail.py).
+
 `bench.environment` must be applied before Django is set up; `python -m bench` does it first.
 """

@@ -37,6 +37,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="",
         help="rate at which to run py-spy on the bridge during the Stasis step (needs py-spy)",
     )
+    parser.add_argument(
+        "--voicemail-only",
+        action="store_true",
+        help="run only the voicemail deposit benchmark (no SIP load runs)",
+    )
+    parser.add_argument("--no-voicemail", action="store_true", help="skip the voicemail deposit benchmark")
+    parser.add_argument("--vm-rounds", type=int, default=3, help="rounds of concurrent voicemail deposits")
+    parser.add_argument(
+        "--vm-concurrent", type=int, default=10, help="concurrent voicemail deposits per round"
+    )
+    parser.add_argument("--vm-seconds", type=float, default=3.0, help="audio sent per voicemail deposit")
     return parser.parse_args(argv)
 
 

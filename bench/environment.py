@@ -30,6 +30,8 @@ BENCH_ENV: dict[str, str] = {
     # As deployed (docker-compose.yml): with DEBUG on, Django keeps every query of every database
     # connection in memory (up to 9000 each), which inflates the bridge's memory and costs CPU.
     "DJANGO_DEBUG": "no",
+    # Voicemail audio the bench stores (its voicemail part) stays out of the checkout's var/media.
+    "MEDIA_ROOT": "/tmp/istra-bench/media",
 }
 
 # Variables whose value in the caller's shell would leak into the bench platform's settings.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,14 @@ it brings up and tears down an isolated platform of its own.
 * **Records**: every Stasis call must leave one `Call` row with outcome `answered`.
 * **Targets**: Stasis sustained >= {TARGET_SUSTAINED_RATIO:.0%} of baseline; Stasis set-up p50 within
   +{TARGET_P50_DELTA_MS:g} ms and p99 within +{TARGET_P99_DELTA_MS:g} ms of baseline at 50 calls/s.
+* **Voicemail deposits** (also `make bench BENCH_ARGS=--voicemail-only`): with a Celery worker
+  (`--pool solo`) and an SMTP server (aiosmtpd, in the benchmark process) added to the platform,
+  3 rounds of 10 concurrent deposits (`*86` + extension, no ringing) from 10 caller devices (the
+  suite's SIP user agent `tests/sipua.py`) into 10 mailboxes with `notify=email_audio`: each caller
+  waits for the `Message` row in state `recording`, sends 3 s of audio and hangs up. Measured from
+  that hang-up: the row in state `stored` (what MyIstra lists; database polled every 10 ms) and the
+  e-mail received by the SMTP server. Every deposit must leave one stored message of 3 +/- 0.5 s and
+  one e-mail with one MP3 attachment. Target: p95 of both under 2 s.
 * All traffic stays on loopback; sipp, Asterisk, the bridge, PostgreSQL and Redis share the
   machine's cores, as they do in production on a single box. Other work on the machine (another
   platform, a test run) lowers the figures: the load average before the run is recorded.
@@ -470,10 +479,39 @@ def render_markdown(s: Summary) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_docs(s: Summary, path: Path = DOCS) -> Path:
-    """Insert this run's section at the top of the results, keeping every earlier one."""
-    section = render_markdown(s)
-    header = HEADER.replace("{step_seconds}", f"{s.args.step_seconds:g}")
+def write_docs(s: Summary, path: Path = DOCS, extra: str = "") -> Path:
+    """Insert this run's section at the top of the results, keeping every earlier one; `extra` (the
+    voicemail part's figures) is appended to the section."""
+    section = render_markdown(s) + ("\n" + extra if extra else "")
+    return _insert_section(section, s.args.step_seconds, path)
+
+
+def write_voicemail_docs(
+    started_at: dt.datetime,
+    load_before: tuple[float, float, float],
+    elapsed: float,
+    args: argparse.Namespace,
+    figures_markdown: str,
+    path: Path = DOCS,
+) -> Path:
+    """A dated section of a voicemail-only run (`--voicemail-only`)."""
+    load = " / ".join(f"{x:.2f}" for x in load_before)
+    section = "\n".join(
+        [
+            f"### {started_at:%Y-%m-%d %H:%M %Z} (voicemail deposits only)",
+            "",
+            f"* Machine: {os.cpu_count() or 0} cores (`nproc`), {cpu_model()}; load average before the run "
+            f"{load}.",
+            f"* Command: `{_command(args)}` ({elapsed:.0f} s in all). Code: commit {code_revision()}.",
+            "",
+            figures_markdown,
+        ]
+    )
+    return _insert_section(section, args.step_seconds, path)
+
+
+def _insert_section(section: str, step_seconds: float, path: Path) -> Path:
+    header = HEADER.replace("{step_seconds}", f"{step_seconds:g}")
     if path.exists():
         text = path.read_text()
         if MARKER in text:

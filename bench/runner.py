@@ -123,10 +123,16 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> int:
     # A terminated run must still tear its platform down (the finally below).
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
+    voicemail_figures: Any = None
     try:
         setup(ctx)
-        measure(ctx)
-        summary = finish(ctx, started_at, load_before, time.monotonic() - started)
+        if not args.voicemail_only:
+            measure(ctx)
+            summary = finish(ctx, started_at, load_before, time.monotonic() - started)
+        if not args.no_voicemail:
+            voicemail_figures = run_voicemail(ctx)
+            if voicemail_figures is None and args.voicemail_only:
+                raise pf.BenchError("the voicemail benchmark failed")
         status = 0
     except KeyboardInterrupt:
         say("interrupted")
@@ -136,15 +142,44 @@ def run(args: argparse.Namespace, env: dict[str, str]) -> int:
         say(f"FAILED: {exc}")
     finally:
         teardown(ctx)
+    extra = ""
+    if voicemail_figures is not None:
+        from . import voicemail
+
+        extra = voicemail.render_markdown(voicemail_figures)
     if summary is not None:
         print(report.render_text(summary), flush=True)
         if not args.no_docs:
-            path = report.write_docs(summary)
+            path = report.write_docs(summary, extra=extra)
+            say(f"results added to {path}")
+    if voicemail_figures is not None:
+        print(voicemail.render_text(voicemail_figures), flush=True)
+        if summary is None and not args.no_docs:
+            path = report.write_voicemail_docs(
+                started_at, load_before, time.monotonic() - started, args, extra
+            )
             say(f"results added to {path}")
     if ctx.quiet_waited:
         say(f"waited {ctx.quiet_waited:.0f}s in all for other work on the machine")
     say(f"done in {time.monotonic() - started:.0f}s; logs in {run_dir}")
     return status
+
+
+def run_voicemail(ctx: Context) -> Any:
+    """The voicemail deposit part (bench/voicemail.py); its figures, or None when it failed (the SIP
+    load figures are kept either way)."""
+    from . import voicemail
+
+    try:
+        return voicemail.run(
+            ctx, rounds=ctx.args.vm_rounds, concurrency=ctx.args.vm_concurrent, seconds=ctx.args.vm_seconds
+        )
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        logger.exception("voicemail benchmark failed")
+        say(f"voicemail benchmark FAILED: {exc}")
+        return None
 
 
 # --- set-up --------------------------------------------------------------------------------------
@@ -170,12 +205,14 @@ def setup(ctx: Context) -> None:
     ctx.asterisk.wipe()
     ctx.asterisk.start()
 
+    sip_load = not ctx.args.voicemail_only
     t0 = time.monotonic()
-    ctx.provisioned = pf.create_company_and_users(ctx.args.callees)
+    ctx.provisioned = pf.create_company_and_users(ctx.args.callees if sip_load else 0)
     numbers = [extension for extension, _ in ctx.provisioned.callees]
+    callees = f" and {len(numbers)} callees (ext {numbers[0]}-{numbers[-1]})" if numbers else ""
     say(
-        f"company Bench: caller {ctx.provisioned.caller_endpoint} (ext 201) and {len(numbers)} callees "
-        f"(ext {numbers[0]}-{numbers[-1]}) created in {time.monotonic() - t0:.1f}s"
+        f"company Bench: caller {ctx.provisioned.caller_endpoint} (ext 201){callees} "
+        f"created in {time.monotonic() - t0:.1f}s"
     )
 
     say("bridge: start and wait until it is connected and reconciled")
@@ -184,6 +221,8 @@ def setup(ctx: Context) -> None:
     ctx.bridge.start()
     say(f"bridge ready in {time.monotonic() - t0:.1f}s (pid {ctx.bridge.pid})")
     ctx.bridge_rss_start = pf.memory_kib(ctx.bridge.pid or 0) or 0
+    if not sip_load:
+        return
 
     pf.push_baseline_endpoint()
     callee_endpoints = [endpoint for _, endpoint in ctx.provisioned.callees]
