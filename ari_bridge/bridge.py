@@ -119,6 +119,10 @@ class Bridge:
                 dialled = args[1] if len(args) > 1 else channel.get("dialplan", {}).get("exten", "")
                 self._spawn(CallSession(self, uuid.uuid4(), channel, dialled))
                 return
+            if args and args[0] == "carrier" and len(args) > 1 and channel["id"] not in self.by_channel:
+                # From the PSTN trunk to one of our public numbers.
+                self._spawn(CallSession(self, uuid.uuid4(), channel, args[1], from_carrier=True))
+                return
             if args and args[0] == "clicktocall" and len(args) > 1 and channel["id"] not in self.by_channel:
                 # The user answered their own phone: now place their call.
                 self._spawn(CallSession(self, uuid.uuid4(), channel, args[1], originated=True))

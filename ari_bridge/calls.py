@@ -105,7 +105,14 @@ def endpoint_of(channel: Json) -> str:
 
 class CallSession:
     def __init__(
-        self, bridge: Bridge, call_id: uuid.UUID, caller: Json, dialled: str, *, originated: bool = False
+        self,
+        bridge: Bridge,
+        call_id: uuid.UUID,
+        caller: Json,
+        dialled: str,
+        *,
+        originated: bool = False,
+        from_carrier: bool = False,
     ) -> None:
         self.bridge = bridge
         self.client = bridge.client
@@ -132,6 +139,9 @@ class CallSession:
         self.recorded = False
         # Whether the caller's channel is answered (a connected call, voicemail, click-to-call) or not.
         self.caller_up = originated
+        self.from_carrier = from_carrier
+        # The identity the carrier presented (an outside caller), for calls from the trunk.
+        self.presented = caller.get("caller", {}) or {}
 
     # --- plumbing ----------------------------------------------------------------------------------
 
@@ -179,6 +189,9 @@ class CallSession:
     # --- start: route the call ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        if self.from_carrier:
+            await self.start_from_carrier()
+            return
         caller, callee = await db(
             queries.routing_inputs,
             self.caller.endpoint,
@@ -209,6 +222,25 @@ class CallSession:
                 self.caller.channel_id, "CALLERID(all)", f'"{name}" <{caller.party.number}>'
             )
         await self.route(self.dialled, answered=self.caller_up, callee=callee, looked_up=True)
+
+    async def start_from_carrier(self) -> None:
+        """An outside call to one of our public numbers: route it inside the number's company."""
+        target = await db(queries.did_target, self.dialled)
+        if target is None:
+            self.state = State.ENDED
+            await self.client.continue_in_dialplan(
+                self.caller.channel_id, context="istra-announce", extension="unknown"
+            )
+            return
+        number = str(self.presented.get("number") or "")
+        self.company_id = target.company_id
+        self.company_timezone = target.timezone
+        self.voicemail_number = target.voicemail_number
+        self.caller_number, self.caller_name = number, str(self.presented.get("name") or "")
+        self.caller_party = Party(
+            company_id=target.company_id, user_id=None, number=number, name=self.caller_name
+        )
+        await self.route(target.dial, answered=False)
 
     async def route(
         self, dialled: str, *, answered: bool, callee: Callee | None = None, looked_up: bool = False

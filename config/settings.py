@@ -144,6 +144,8 @@ ARI_APP = env_str("ARI_APP", "istra")
 # How long a REST request to ARI may take before the bridge gives up on it.
 ARI_REQUEST_TIMEOUT = float(env_str("ARI_REQUEST_TIMEOUT", "5"))
 ARI_RECONNECT_MAX_DELAY = float(env_str("ARI_RECONNECT_MAX_DELAY", "5"))
+# The carrier's SIP peer (PSTN trunk), recognised by its address; empty: no trunk.
+CARRIER_ADDRESS = env_str("CARRIER_ADDRESS", "")
 
 LOGGING = {
     "version": 1,

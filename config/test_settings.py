@@ -13,6 +13,8 @@ os.environ.setdefault("ARI_RECONNECT_MAX_DELAY", "1")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CHANNELS_PREFIX", "istra-test")
 os.environ.setdefault("ASTERISK_SERVER_ID", "ast-test")
+# The e2e tests play the carrier from this loopback address.
+os.environ.setdefault("CARRIER_ADDRESS", "127.0.0.77")
 # The e2e web server (tests/e2e/conftest.py) is where the test Asterisk fetches voicemail audio.
 os.environ.setdefault("PLATFORM_INTERNAL_URL", "http://127.0.0.1:8765")
 os.environ.setdefault(

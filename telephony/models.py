@@ -193,3 +193,38 @@ class CallLeg(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} {self.endpoint} ({self.channel_id})"
+
+
+class PhoneNumberQuerySet(models.QuerySet["PhoneNumber"]):
+    def for_company(self, company: Company | int) -> PhoneNumberQuerySet:
+        return self.filter(company=company)
+
+
+class PhoneNumber(models.Model):
+    """A public number (DID) the carrier routes to the platform, and where its calls go in the company."""
+
+    class Destination(models.TextChoices):
+        USER = "user", _("a user")
+        VOICEMAIL = "voicemail", _("the voicemail service")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="phone_numbers")
+    # As the carrier presents it (E.164 digits, optional leading +); unique across the platform.
+    number = models.CharField(
+        _("number"), max_length=20, unique=True, validators=[RegexValidator(r"^\+?[0-9]{4,19}$")]
+    )
+    destination = models.CharField(_("destination"), max_length=10, choices=Destination.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="phone_numbers",
+    )
+
+    objects = PhoneNumberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number

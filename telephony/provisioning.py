@@ -114,10 +114,47 @@ def remove_endpoint(sip_username: str) -> bool:
     return True
 
 
+CARRIER_ENDPOINT = "carrier"
+
+
+def push_carrier() -> bool:
+    """The carrier trunk: an endpoint without auth, recognised by its address, whose calls go to DIDs."""
+    if not settings.CARRIER_ADDRESS:
+        return False
+    objects: list[tuple[str, str, Fields]] = [
+        ("aor", CARRIER_ENDPOINT, [("contact", f"sip:{settings.CARRIER_ADDRESS}:5060")]),
+        (
+            "endpoint",
+            CARRIER_ENDPOINT,
+            [
+                ("transport", "transport-udp"),
+                ("context", "from-carrier"),
+                ("disallow", "all"),
+                ("allow", "ulaw,alaw"),
+                ("aors", CARRIER_ENDPOINT),
+                ("direct_media", "no"),
+                ("dtmf_mode", "rfc4733"),
+            ],
+        ),
+        ("identify", CARRIER_ENDPOINT, [("endpoint", CARRIER_ENDPOINT), ("match", settings.CARRIER_ADDRESS)]),
+    ]
+    try:
+        for kind, object_id, fields in objects:
+            body: dict[str, object] = {"fields": [{"attribute": k, "value": v} for k, v in fields]}
+            if _ari("PUT", f"/asterisk/config/dynamic/res_pjsip/{kind}/{object_id}", body) >= 300:
+                logger.error("Asterisk refused the carrier's %s", kind)
+                return False
+    except OSError as exc:
+        logger.warning("Asterisk unreachable, carrier not pushed: %s", exc)
+        return False
+    return True
+
+
 def push_all(devices: Iterable[Device] | None = None) -> int:
     """Push every enabled device (after an Asterisk restart, or when the bridge starts). Returns the count."""
     if devices is None:
         devices = Device.objects.enabled().select_related("user__company", "user__extension")
+    push_carrier()
     count = 0
     for device in devices:
         if push_device(device):

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 
 from voicemail.models import Mailbox
 
-from .models import CallLeg, Device, Extension
+from .models import CallLeg, Device, Extension, PhoneNumber
 from .routing import Callee, DeviceState, Party
 
 
@@ -102,3 +102,33 @@ def routing_inputs(
     if caller is None:
         return None, None
     return caller, callee_by_extension(caller.party.company_id, dialled_extension, live_server=live_server)
+
+
+@dataclass(frozen=True)
+class DidTarget:
+    """Where a call from the carrier to one of the platform's public numbers goes."""
+
+    company_id: int
+    timezone: str
+    voicemail_number: str
+    # What the call is routed to, as if dialled inside the company: an extension or the voicemail service.
+    dial: str
+
+
+def did_target(number: str) -> DidTarget | None:
+    phone_number = (
+        PhoneNumber.objects.select_related("company", "user__extension").filter(number=number).first()
+    )
+    if phone_number is None:
+        return None
+    company = phone_number.company
+    if phone_number.destination == PhoneNumber.Destination.VOICEMAIL:
+        dial = company.voicemail_number
+    else:
+        extension = getattr(phone_number.user, "extension", None) if phone_number.user else None
+        if extension is None:
+            return None
+        dial = extension.number
+    return DidTarget(
+        company_id=company.pk, timezone=company.timezone, voicemail_number=company.voicemail_number, dial=dial
+    )
