@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from django.conf import settings
 
+from directory.models import Company
 from telephony.models import PhoneNumber
 from tests.personas import Person
 from tests.sipua import SipUA
@@ -33,9 +34,11 @@ async def carrier_phone() -> SipUA:
     )
 
 
-def test_a_call_to_a_users_public_number_rings_their_phone_with_the_outside_number(carol: Person) -> None:
+def test_a_call_to_a_users_public_number_rings_their_phone_with_the_outside_number(
+    acme: Company, carol: Person
+) -> None:
     PhoneNumber.objects.create(
-        company=carol.user.company,
+        company=acme,
         number="+33140000102",
         destination=PhoneNumber.Destination.USER,
         user=carol.user,
@@ -59,10 +62,10 @@ def test_a_call_to_a_users_public_number_rings_their_phone_with_the_outside_numb
 
 
 def test_the_voicemail_service_is_reachable_from_outside_with_extension_and_pin(
-    bob: Person, carol: Person
+    acme: Company, bob: Person, carol: Person
 ) -> None:
     PhoneNumber.objects.create(
-        company=carol.user.company, number="+33140000555", destination=PhoneNumber.Destination.VOICEMAIL
+        company=acme, number="+33140000555", destination=PhoneNumber.Destination.VOICEMAIL
     )
     set_pin(carol)
     message = leave_message(carol, bob)
