@@ -241,8 +241,12 @@ class AriClient:
         return result
 
     async def add_to_bridge(self, bridge_id: str, channel_ids: list[str]) -> None:
+        # Phones already know whom they talk to (caller ID, the number dialled): connected-line
+        # updates would only re-INVITE both right after answer, which simple SIP clients mishandle.
         await self.request(
-            "POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channel_ids)}
+            "POST",
+            f"/bridges/{bridge_id}/addChannel",
+            params={"channel": ",".join(channel_ids), "inhibitConnectedLineUpdates": "true"},
         )
 
     async def destroy_bridge(self, bridge_id: str) -> None:

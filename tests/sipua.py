@@ -958,6 +958,7 @@ class Call:
         self.ended_by: str | None = None  # "local" or "remote"
         self.end_reason: str | None = None  # "BYE", "CANCEL", "487 Request Terminated", ...
         self.cancelled = False  # incoming: the caller cancelled before answer
+        self.reinvites_received = 0  # re-INVITEs and UPDATEs within the established dialog
         self.invite: SipMessage | None = None  # the initial INVITE (sent or received)
         self.asserted_identity: NameAddr | None = None  # latest P-Asserted-Identity seen
         self.remote_sdp: SdpInfo | None = None
@@ -1443,6 +1444,7 @@ class Call:
                 self._initial_tx.respond(self.ua._response(self.invite, 487, to_tag=self.local_tag))
             self._terminate("remote", "BYE")
         elif method in ("INVITE", "UPDATE"):  # re-INVITE or UPDATE: accept, answer with our SDP
+            self.reinvites_received += 1
             tx.call = self
             had_offer = self._apply_remote_sdp(request)
             contact = request.get("Contact")

@@ -26,6 +26,8 @@ async def talk(bob: Person, carol: Person, *, who_hangs_up: str) -> dict[str, st
         # Audio flows both ways through Asterisk.
         await outgoing.wait_rtp(25, timeout=5)
         await incoming.wait_rtp(25, timeout=5)
+        # and neither phone was re-INVITEd after answer (simple SIP clients trip on that)
+        assert (outgoing.reinvites_received, incoming.reinvites_received) == (0, 0)
         if who_hangs_up == "caller":
             await outgoing.hangup()
             await incoming.wait_ended(timeout=5)
