@@ -315,14 +315,15 @@ class CallSession:
             at_once.append(self.client.play(self.caller.channel_id, ["tone:ring"], playback_id=ringback_id))
         else:
             at_once.append(self.client.ring(self.caller.channel_id))  # ringback: 180 Ringing
-        for index, target in enumerate(plan.targets):
-            self.pending_targets.add(index)
-            if target.delay == 0:
-                at_once.append(self.dial_target(index))
-            else:
-                self._later(target.delay, {"type": "_dial", "index": index})
+        self.pending_targets.update(range(len(plan.targets)))
+        at_once.extend(self.dial_target(i) for i, target in enumerate(plan.targets) if target.delay == 0)
         # Ringback and the first phones' channels go out together: set-up time is on the caller's ear.
         await asyncio.gather(*at_once)
+        # Delays count from the moment the first phones were rung, so a phone with a 3 s delay never
+        # starts ringing less than 3 s after them.
+        for index, target in enumerate(plan.targets):
+            if target.delay > 0:
+                self._later(target.delay, {"type": "_dial", "index": index})
         self._later(plan.timeout, {"type": "_ring_timeout"})
 
     async def voicemail(self, plan: Voicemail, *, answered: bool) -> None:
