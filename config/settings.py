@@ -146,6 +146,7 @@ ARI_REQUEST_TIMEOUT = float(env_str("ARI_REQUEST_TIMEOUT", "5"))
 ARI_RECONNECT_MAX_DELAY = float(env_str("ARI_RECONNECT_MAX_DELAY", "5"))
 # The carrier's SIP peer (PSTN trunk), recognised by its address; empty: no trunk.
 CARRIER_ADDRESS = env_str("CARRIER_ADDRESS", "")
+CARRIER_PORT = env_int("CARRIER_PORT", 5060)
 
 LOGGING = {
     "version": 1,

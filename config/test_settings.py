@@ -3,24 +3,33 @@ so that `make test` never touches a platform started by `make run` on the same m
 
 import os
 
-os.environ.setdefault("ASTERISK_INSTANCE", "test")
-os.environ.setdefault("ASTERISK_SIP_PORT", "5260")
-os.environ.setdefault("ASTERISK_RTP_START", "20000")
-os.environ.setdefault("ASTERISK_RTP_END", "24999")
-os.environ.setdefault("ARI_URL", "http://127.0.0.1:8288")
-os.environ.setdefault("ARI_APP", "istra-test")
+# ISTRA_TEST_SLOT=1, 2, ... gives a second run of the suite on the same machine its own Asterisk,
+# ports, database and Redis database, so two checkouts can run their end-to-end tests at once.
+SLOT = int(os.environ.get("ISTRA_TEST_SLOT", "0") or 0)
+_suffix = f"-{SLOT}" if SLOT else ""
+
+os.environ.setdefault("ASTERISK_INSTANCE", f"test{_suffix}")
+os.environ.setdefault("ASTERISK_SIP_PORT", str(5260 + 10 * SLOT))
+os.environ.setdefault("ASTERISK_RTP_START", str(20000 + 5000 * SLOT))
+os.environ.setdefault("ASTERISK_RTP_END", str(24999 + 5000 * SLOT))
+os.environ.setdefault("ARI_URL", f"http://127.0.0.1:{8288 + 10 * SLOT}")
+os.environ.setdefault("ARI_APP", f"istra-test{_suffix}")
 os.environ.setdefault("ARI_RECONNECT_MAX_DELAY", "1")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("CHANNELS_PREFIX", "istra-test")
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{15 - SLOT}")
+os.environ.setdefault("CHANNELS_PREFIX", f"istra-test{_suffix}")
 os.environ.setdefault("ASTERISK_SERVER_ID", "ast-test")
-# The e2e tests play the carrier from this loopback address.
-os.environ.setdefault("CARRIER_ADDRESS", "127.0.0.77")
+if SLOT:
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/istra_slot{SLOT}")
+# The e2e tests play the carrier from this loopback address, listening on CARRIER_PORT.
+os.environ.setdefault("CARRIER_ADDRESS", f"127.0.0.{77 + SLOT}")
+os.environ.setdefault("CARRIER_PORT", "5070")
 # The e2e web server (tests/e2e/conftest.py) is where the test Asterisk fetches voicemail audio.
-os.environ.setdefault("PLATFORM_INTERNAL_URL", "http://127.0.0.1:8765")
+WEB_PORT = 8765 + 10 * SLOT
+os.environ.setdefault("PLATFORM_INTERNAL_URL", f"http://127.0.0.1:{WEB_PORT}")
 os.environ.setdefault(
-    "MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test-media")
+    "MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", f"test-media{_suffix}")
 )
-os.environ.setdefault("EMAIL_PORT", "8025")
+os.environ.setdefault("EMAIL_PORT", str(8025 + 10 * SLOT))
 
 from .settings import *  # noqa: F403
 

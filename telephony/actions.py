@@ -14,6 +14,7 @@ from directory.choices import Role
 from directory.models import Company, User
 
 from . import provisioning
+from .choices import DeviceKind
 from .models import Device, Extension
 
 
@@ -85,8 +86,50 @@ def add_device(
 
 
 @transaction.atomic
+def add_remote_terminal(
+    *, user: User, number: str, label: str = "Mobile", ring_delay: int = 0, avoid_voicemail: bool = False
+) -> Device:
+    """An outside number (mobile, home) that rings as one of the user's phones, through the carrier
+    (A6). The user must be allowed to call it (C4): a remote terminal is a way out of the platform."""
+    from . import routing
+    from .queries import policy_for
+
+    if user.company is None:
+        raise ValidationError(_("Only a user of a company can have phones."))
+    policy = policy_for(user.company)
+    target = routing.parse_destination(number, policy)
+    if not isinstance(target, routing.External):
+        raise ValidationError({"number": _("A remote terminal is an outside number, e.g. 0612345678.")})
+    if routing.barred(target.number, "out", user.pk, policy):
+        raise ValidationError({"number": _("You are not allowed to call %(number)s.") % {"number": number}})
+    extension = Extension.objects.filter(user=user).first()
+    base = f"{extension.number if extension else user.username}-remote"
+    device = Device(
+        company=user.company,
+        user=user,
+        kind=DeviceKind.REMOTE,
+        label=label,
+        # Never registered on Asterisk; the name only identifies the device.
+        sip_username=_free_sip_username(user.company, base),
+        sip_ha1="",
+        number=number.strip().replace(" ", ""),
+        ring_delay=ring_delay,
+        avoid_voicemail=avoid_voicemail,
+    )
+    device.full_clean(exclude=["sip_ha1"])
+    device.save()
+    return device
+
+
+@transaction.atomic
 def update_device(
-    *, device: Device, ring_delay: int | None = None, enabled: bool | None = None, label: str | None = None
+    *,
+    device: Device,
+    ring_delay: int | None = None,
+    enabled: bool | None = None,
+    label: str | None = None,
+    max_calls: int | None = None,
+    avoid_voicemail: bool | None = None,
 ) -> Device:
     if ring_delay is not None:
         device.ring_delay = ring_delay
@@ -94,9 +137,14 @@ def update_device(
         device.enabled = enabled
     if label is not None:
         device.label = label
-    device.full_clean()
+    if max_calls is not None:
+        device.max_calls = max_calls
+    if avoid_voicemail is not None:
+        device.avoid_voicemail = avoid_voicemail
+    device.full_clean(exclude=["sip_ha1"] if device.is_remote else None)
     device.save()
-    _push_on_commit(device)
+    if not device.is_remote:
+        _push_on_commit(device)
     return device
 
 
@@ -111,9 +159,10 @@ def reset_sip_password(*, device: Device, password: str = "") -> SipCredentials:
 
 @transaction.atomic
 def delete_device(*, device: Device) -> None:
-    username = device.sip_username
+    username, remote = device.sip_username, device.is_remote
     device.delete()
-    transaction.on_commit(lambda: provisioning.remove_endpoint(username))
+    if not remote:
+        transaction.on_commit(lambda: provisioning.remove_endpoint(username))
 
 
 @transaction.atomic

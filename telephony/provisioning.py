@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from .ari_http import ari_request
+from .choices import DeviceKind
 from .models import Device
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ def _describe(device: Device) -> tuple[str, str, str]:
 
 def push_device(device: Device) -> bool:
     """Create or update the device on Asterisk; a disabled device is removed. True when Asterisk agreed."""
+    if device.is_remote:
+        return True  # an outside number: nothing to register on Asterisk
     if not device.enabled:
         return remove_endpoint(device.sip_username)
     language, caller_id, mailbox = _describe(device)
@@ -122,7 +125,7 @@ def push_carrier() -> bool:
     if not settings.CARRIER_ADDRESS:
         return False
     objects: list[tuple[str, str, Fields]] = [
-        ("aor", CARRIER_ENDPOINT, [("contact", f"sip:{settings.CARRIER_ADDRESS}:5060")]),
+        ("aor", CARRIER_ENDPOINT, [("contact", f"sip:{settings.CARRIER_ADDRESS}:{settings.CARRIER_PORT}")]),
         (
             "endpoint",
             CARRIER_ENDPOINT,
@@ -153,7 +156,11 @@ def push_carrier() -> bool:
 def push_all(devices: Iterable[Device] | None = None) -> int:
     """Push every enabled device (after an Asterisk restart, or when the bridge starts). Returns the count."""
     if devices is None:
-        devices = Device.objects.enabled().select_related("user__company", "user__extension")
+        devices = (
+            Device.objects.enabled()
+            .filter(kind=DeviceKind.SIP)
+            .select_related("user__company", "user__extension")
+        )
     push_carrier()
     count = 0
     for device in devices:

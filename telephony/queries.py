@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, OuterRef, Subquery
 
+from directory.models import Company, User
 from voicemail.models import Mailbox
 
-from .models import CallLeg, Device, Extension, PhoneNumber
-from .routing import Callee, DeviceState, Party
+from . import routing
+from .choices import DeviceKind
+from .models import (
+    BarringRule,
+    CallLeg,
+    CallSettings,
+    Device,
+    Extension,
+    ForwardingRule,
+    PhoneNumber,
+    SpeedDial,
+)
+from .routing import Callee, DeviceState, Party, Policy
 
 
 @dataclass(frozen=True)
@@ -24,8 +36,10 @@ class CallerDevice:
 def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
     """The device (and so the company and user) an incoming channel comes from, or None if unknown."""
     device = (
-        Device.objects.select_related("user", "user__extension", "user__company", "company")
-        .filter(sip_username=endpoint, enabled=True)
+        Device.objects.select_related(
+            "user", "user__extension", "user__company", "user__call_settings", "company"
+        )
+        .filter(sip_username=endpoint, enabled=True, kind=DeviceKind.SIP)
         .first()
     )
     if device is None:
@@ -39,6 +53,7 @@ def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
             user_id=user.id,
             number=extension.number if extension else device.sip_username,
             name=user.display_name,
+            outside_number=outside_number_of(user, device.company),
         ),
         language=user.effective_language,
         voicemail_number=device.company.voicemail_number,
@@ -46,34 +61,117 @@ def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
     )
 
 
-def callee_by_extension(company_id: int, number: str, *, live_server: str = "") -> Callee | None:
-    """The user `number` names in this company, with the state of their devices; None if nobody.
+def outside_number_of(user: User, company: Company) -> str:
+    """What an outside callee sees when `user` calls out or forwards a call out (A4); empty: withheld."""
+    settings: CallSettings | None = getattr(user, "call_settings", None)
+    own = tuple(PhoneNumber.objects.filter(user=user).order_by("number").values_list("number", flat=True))
+    if settings is None:
+        return routing.outside_caller_id("auto", "", own, company.main_number)
+    chosen = ""
+    if settings.caller_id_number_id is not None:
+        chosen = (
+            PhoneNumber.objects.filter(pk=settings.caller_id_number_id, company=company)
+            .values_list("number", flat=True)
+            .first()
+            or ""
+        )
+    return routing.outside_caller_id(settings.caller_id, chosen, own, company.main_number)
+
+
+def policy_for(company: Company | int) -> Policy:
+    """The company's routing policy: prefix, codes, speed dials, barring, receptionist."""
+    if not isinstance(company, Company):
+        company = Company.objects.select_related("receptionist__extension").get(pk=company)
+    cc = company.country_code
+    receptionist = ""
+    if company.receptionist is not None:
+        extension = getattr(company.receptionist, "extension", None)
+        receptionist = extension.number if extension is not None else ""
+    speed_dials = {
+        short: routing.canonical(number, cc)
+        for short, number in SpeedDial.objects.filter(company=company).values_list("short_number", "number")
+    }
+    barring = tuple(
+        routing.BarringRule(
+            direction=rule.direction,
+            user_id=rule.user_id,
+            number_class=rule.number_class,
+            prefix=routing.canonical(rule.prefix, cc) if rule.prefix else "",
+            allow=rule.allow,
+        )
+        for rule in BarringRule.objects.filter(company=company)
+    )
+    return Policy(
+        company_id=company.pk,
+        timezone=company.timezone,
+        voicemail_number=company.voicemail_number,
+        outside_prefix=company.outside_prefix,
+        country_code=cc,
+        main_number=company.main_number,
+        receptionist=receptionist,
+        dial_codes=routing.dial_code_table(company.dial_codes),
+        speed_dials=speed_dials,
+        barring=barring,
+    )
+
+
+def rules_of(user_id: int, country_code: str) -> tuple[routing.Rule, ...]:
+    return tuple(
+        routing.Rule(
+            rule_id=rule.pk,
+            condition=rule.condition,
+            destination=rule.destination,
+            destination_number=routing.canonical(rule.destination_number, country_code)
+            if rule.destination_number
+            else "",
+            label=rule.label,
+            enabled=rule.enabled,
+            no_answer_after=rule.no_answer_after,
+            origin=rule.origin,
+            callers=frozenset(routing.canonical(n, country_code) for n in rule.callers),
+            presences=frozenset(rule.presences),
+            days=frozenset(int(d) for d in rule.days),
+            time_from=rule.time_from,
+            time_to=rule.time_to,
+        )
+        for rule in ForwardingRule.objects.filter(user_id=user_id, enabled=True).order_by("position", "id")
+    )
+
+
+def callee_by_extension(
+    company_id: int, number: str, *, live_server: str = "", policy: Policy | None = None
+) -> Callee | None:
+    """The user `number` names in this company, with their settings and the state of their devices;
+    None if nobody.
 
     `live_server` is the Asterisk server whose calls the asking bridge tracks itself (its records
     may lag behind): only the other servers' open legs are read from the database."""
+    if not number:
+        return None
     extension = (
-        Extension.objects.select_related("user", "user__mailbox")
+        Extension.objects.select_related("user", "user__mailbox", "user__call_settings", "company")
         .filter(company_id=company_id, number=number, user__isnull=False, user__is_active=True)
         .first()
     )
     if extension is None or extension.user is None:
         return None
     user = extension.user
-    # One query for the phones and whether each is in a call now (an open leg).
-    devices = list(
-        Device.objects.filter(user=user)
-        .annotate(
-            in_call=Exists(
-                CallLeg.objects.filter(device=OuterRef("pk"), ended_at__isnull=True).exclude(
-                    call__asterisk_server=live_server
-                )
-            )
-        )
-        .order_by("ring_delay", "id")
+    company = extension.company
+    cc = policy.country_code if policy is not None else company.country_code
+    # One query for the phones and how many calls each is in now (its open legs).
+    open_legs = (
+        CallLeg.objects.filter(device=OuterRef("pk"), ended_at__isnull=True)
+        .exclude(call__asterisk_server=live_server)
+        .values("device")
+        .annotate(n=Count("id"))
+        .values("n")
     )
-    busy = {d.id for d in devices if d.in_call}
+    devices = list(
+        Device.objects.filter(user=user).annotate(active=Subquery(open_legs)).order_by("ring_delay", "id")
+    )
     mailbox: Mailbox | None = getattr(user, "mailbox", None)
     mailbox_id = mailbox.pk if mailbox is not None and mailbox.enabled else None
+    settings: CallSettings | None = getattr(user, "call_settings", None)
     return Callee(
         company_id=company_id,
         user_id=user.pk,
@@ -86,22 +184,47 @@ def callee_by_extension(company_id: int, number: str, *, live_server: str = "") 
                 endpoint=d.sip_username,
                 ring_delay=d.ring_delay,
                 enabled=d.enabled,
-                in_call=d.id in busy,
+                active_calls=d.active or 0,
+                max_calls=d.max_calls,
+                kind=routing.DeviceKind(d.kind),
+                number=routing.canonical(d.number, cc) if d.number else "",
+                confirm=d.avoid_voicemail,
             )
             for d in devices
         ),
         mailbox_id=mailbox_id,
+        dnd=settings.dnd if settings else False,
+        presence=settings.presence if settings else "available",
+        rules=rules_of(user.pk, cc),
+        home_number=routing.canonical(settings.home_number, cc) if settings and settings.home_number else "",
+        mobile_number=routing.canonical(settings.mobile_number, cc)
+        if settings and settings.mobile_number
+        else "",
+        outside_number=outside_number_of(user, company),
+        screening=routing.Screening(settings.screening) if settings else routing.Screening.OFF,
+        reject_anonymous=settings.reject_anonymous if settings else False,
+        screened_numbers=frozenset(routing.canonical(n, cc) for n in settings.screened_numbers)
+        if settings
+        else frozenset(),
     )
 
 
-def routing_inputs(
-    endpoint: str, dialled_extension: str, *, live_server: str = ""
-) -> tuple[CallerDevice | None, Callee | None]:
-    """Both lookups a new call needs, in one trip to the database thread."""
+@dataclass(frozen=True)
+class RoutingInputs:
+    caller: CallerDevice | None
+    policy: Policy | None
+    callee: Callee | None
+
+
+def routing_inputs(endpoint: str, dialled: str, *, live_server: str = "") -> RoutingInputs:
+    """Every lookup a new call from a phone needs, in one trip to the database thread."""
     caller = caller_by_endpoint(endpoint)
     if caller is None:
-        return None, None
-    return caller, callee_by_extension(caller.party.company_id, dialled_extension, live_server=live_server)
+        return RoutingInputs(None, None, None)
+    policy = policy_for(caller.party.company_id)
+    number = routing.callee_number(dialled, policy)
+    callee = callee_by_extension(caller.party.company_id, number, live_server=live_server, policy=policy)
+    return RoutingInputs(caller, policy, callee)
 
 
 @dataclass(frozen=True)
@@ -113,6 +236,7 @@ class DidTarget:
     voicemail_number: str
     # What the call is routed to, as if dialled inside the company: an extension or the voicemail service.
     dial: str
+    policy: Policy
 
 
 def did_target(number: str) -> DidTarget | None:
@@ -130,5 +254,9 @@ def did_target(number: str) -> DidTarget | None:
             return None
         dial = extension.number
     return DidTarget(
-        company_id=company.pk, timezone=company.timezone, voicemail_number=company.voicemail_number, dial=dial
+        company_id=company.pk,
+        timezone=company.timezone,
+        voicemail_number=company.voicemail_number,
+        dial=dial,
+        policy=policy_for(company),
     )

@@ -1582,8 +1582,9 @@ class SipUA:
         auto_ring: bool = True,
         send_tone: bool = True,
         user_agent: str = USER_AGENT,
+        local_port: int = 0,
     ) -> SipUA:
-        """Bind a UDP socket on an ephemeral port of ``local_host``. Each call gets its own RTP/RTCP
+        """Bind a UDP socket on ``local_port`` (an ephemeral one by default) of ``local_host``. Each call gets its own RTP/RTCP
         port pair. ``realm`` is the expected digest realm (the challenge's own realm is used)."""
         ua = cls(
             username,
@@ -1598,7 +1599,7 @@ class SipUA:
         )
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: _SipProtocol(ua), local_addr=(local_host, 0)
+            lambda: _SipProtocol(ua), local_addr=(local_host, local_port)
         )
         ua._transport = transport
         ua.local_port = transport.get_extra_info("sockname")[1]

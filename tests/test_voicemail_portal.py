@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
@@ -524,7 +525,7 @@ def test_asterisk_fetches_a_message_with_a_signed_url_and_no_login(client: Clien
     # given
     message = leave_message(carol, seconds=2)
     url = media.media_url("message", message.id)
-    path = url.split("127.0.0.1:8765", 1)[1]
+    path = url.split(settings.PLATFORM_INTERNAL_URL, 1)[1]
 
     # when
     response = client.get(path)

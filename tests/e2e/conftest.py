@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from django.conf import settings
+
 from ari_bridge.asterisk import AsteriskInstance
+from config import test_settings
 
 from .processes import LOG_DIR, ManagedProcess
 
@@ -53,7 +56,7 @@ def bridge(bridge_process: ManagedProcess, transactional_db: None) -> ManagedPro
     return bridge_process
 
 
-WEB_PORT = 8765
+WEB_PORT = test_settings.WEB_PORT
 
 
 def web_ready() -> bool:
@@ -139,7 +142,7 @@ def smtp_inbox() -> Iterator[SmtpInbox]:
     from aiosmtpd.controller import Controller
 
     inbox = SmtpInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=8025)
+    controller = Controller(inbox, hostname="127.0.0.1", port=settings.EMAIL_PORT)
     controller.start()
     yield inbox
     controller.stop()
