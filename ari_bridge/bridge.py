@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import uuid
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -80,22 +81,27 @@ class Bridge:
             if self.by_channel.get(channel_id) is session:
                 del self.by_channel[channel_id]
 
-    def devices_in_call(self) -> set[int]:
-        """Phones this bridge has in a call right now (placing one, ringing, or talking).
+    def device_call_counts(self) -> Counter[int]:
+        """How many calls each phone has on this bridge right now (placing one, ringing, or talking).
 
         The records say the same a moment later; routing must not wait for them."""
-        busy: set[int] = set()
+        counts: Counter[int] = Counter()
         for session in self.sessions.values():
             if session.state == State.ENDED:
                 continue
             if session.caller.device_id is not None:
-                busy.add(session.caller.device_id)
-            busy.update(
-                leg.device_id
-                for leg in session.legs.values()
-                if leg.device_id is not None and leg.status != LegStatus.FAILED
+                counts[session.caller.device_id] += 1
+            counts.update(
+                {
+                    leg.device_id
+                    for leg in session.legs.values()
+                    if leg.device_id is not None and leg.status != LegStatus.FAILED
+                }
             )
-        return busy
+        return counts
+
+    def devices_in_call(self) -> set[int]:
+        return set(self.device_call_counts())
 
     def _spawn(self, session: CallSession, *, adopted: bool = False) -> None:
         self.sessions[session.call_id] = session

@@ -23,13 +23,20 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from telephony import queries, records
+from telephony import features, queries, records
 from telephony.choices import CallOutcome, LegRole
 from telephony.records import NewCall
 from telephony.routing import (
+    ApplyDialCode,
     Callee,
     CallFacts,
+    DeviceKind,
+    Forward,
+    Next,
+    Origin,
     Party,
+    Plan,
+    Policy,
     Reject,
     RejectReason,
     RingDevices,
@@ -41,7 +48,7 @@ from telephony.routing import (
 
 from .client import AriError, Json
 from .records import RecordWriter, db
-from .voicemail import deposit, menu
+from .voicemail import CallerGone, Dialog, deposit, menu
 
 if TYPE_CHECKING:
     from .bridge import Bridge
@@ -60,6 +67,8 @@ class State(StrEnum):
 class LegStatus(StrEnum):
     DIALING = "dialing"
     RINGING = "ringing"
+    # A remote terminal answered and must press a key before it is connected (A7).
+    CONFIRMING = "confirming"
     ANSWERED = "answered"
     FAILED = "failed"
 
@@ -70,14 +79,23 @@ ANNOUNCEMENT = {
     RejectReason.BUSY: "busy",
     RejectReason.NO_DEVICE: "noanswer",
     RejectReason.NO_ANSWER: "noanswer",
+    RejectReason.BARRED: "barred",
+    RejectReason.REFUSED: "refused",
 }
 OUTCOME = {
     RejectReason.UNKNOWN_NUMBER: CallOutcome.FAILED,
     RejectReason.BUSY: CallOutcome.BUSY,
     RejectReason.NO_DEVICE: CallOutcome.NO_ANSWER,
     RejectReason.NO_ANSWER: CallOutcome.NO_ANSWER,
+    RejectReason.BARRED: CallOutcome.FAILED,
+    RejectReason.REFUSED: CallOutcome.FAILED,
 }
+# How an outside caller who withheld their number is presented by carriers.
+ANONYMOUS_NUMBERS = {"", "anonymous", "unknown", "restricted", "private", "unavailable"}
+# How long a remote terminal that answered has to press a key before its leg is dropped (A7).
+CONFIRM_TIMEOUT = 15.0
 FAILED_DIALSTATUS = {"BUSY", "CONGESTION", "CHANUNAVAIL", "NOANSWER", "CANCEL", "INVALIDARGS"}
+UNREACHABLE_DIALSTATUS = {"CHANUNAVAIL", "CONGESTION"}
 HANGUP_EVENTS = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
 
 
@@ -94,6 +112,8 @@ class Leg:
     created: bool = False
     in_stasis: bool = False
     dial_sent: bool = False
+    generation: int = 0
+    confirm: bool = False
 
 
 def endpoint_of(channel: Json) -> str:
@@ -127,6 +147,14 @@ class CallSession:
         self.timers: list[asyncio.TimerHandle] = []
         self.writer = RecordWriter(str(call_id), bridge.batcher)
         self.plan: RingDevices | None = None
+        self.policy: Policy | None = None
+        self.origin = Origin.INTERNAL
+        # Users whose forwarding rules sent this call on, in order.
+        self.forwarded_by: tuple[int, ...] = ()
+        # Each ringing attempt (the first, then one per forward) is a generation: late timers and
+        # legs of an earlier one are ignored.
+        self.generation = 0
+        self.ringing_sent = False
         # Who is calling, once known (start()): what voicemail and call-backs need.
         self.company_id = 0
         self.company_timezone = "UTC"
@@ -192,13 +220,11 @@ class CallSession:
         if self.from_carrier:
             await self.start_from_carrier()
             return
-        caller, callee = await db(
-            queries.routing_inputs,
-            self.caller.endpoint,
-            callee_number(self.dialled),
-            live_server=self.bridge.server_id,
+        inputs = await db(
+            queries.routing_inputs, self.caller.endpoint, self.dialled, live_server=self.bridge.server_id
         )
-        if caller is None:
+        caller = inputs.caller
+        if caller is None or inputs.policy is None:
             # Asterisk let it in, but Django no longer knows this device (deleted a moment ago).
             logger.warning("call from unknown device %s", self.caller.endpoint)
             self.state = State.ENDED
@@ -206,6 +232,7 @@ class CallSession:
                 self.caller.channel_id, context="istra-announce", extension="unavailable"
             )
             return
+        self.policy = inputs.policy
         self.caller.device_id = caller.device_id
         self.company_id = caller.party.company_id
         self.company_timezone = caller.timezone
@@ -221,7 +248,7 @@ class CallSession:
             await self.client.set_variable(
                 self.caller.channel_id, "CALLERID(all)", f'"{name}" <{caller.party.number}>'
             )
-        await self.route(self.dialled, answered=self.caller_up, callee=callee, looked_up=True)
+        await self.route(self.dialled, answered=self.caller_up, callee=inputs.callee, looked_up=True)
 
     async def start_from_carrier(self) -> None:
         """An outside call to one of our public numbers: route it inside the number's company."""
@@ -233,62 +260,77 @@ class CallSession:
             )
             return
         number = str(self.presented.get("number") or "")
+        anonymous = number.lower() in ANONYMOUS_NUMBERS
+        self.policy = target.policy
+        self.origin = Origin.EXTERNAL
         self.company_id = target.company_id
         self.company_timezone = target.timezone
         self.voicemail_number = target.voicemail_number
-        self.caller_number, self.caller_name = number, str(self.presented.get("name") or "")
+        self.caller_number = "" if anonymous else number
+        self.caller_name = "" if anonymous else str(self.presented.get("name") or "")
         self.caller_party = Party(
-            company_id=target.company_id, user_id=None, number=number, name=self.caller_name
+            company_id=target.company_id,
+            user_id=None,
+            number=self.caller_number,
+            name=self.caller_name,
+            anonymous=anonymous,
+            outside_number=self.caller_number,
         )
         await self.route(target.dial, answered=False)
 
     async def route(
-        self, dialled: str, *, answered: bool, callee: Callee | None = None, looked_up: bool = False
+        self,
+        dialled: str,
+        *,
+        answered: bool,
+        callee: Callee | None = None,
+        looked_up: bool = False,
+        new_record: bool = True,
     ) -> None:
-        """Plan and execute a call from our caller to `dialled` (a new call record each time).
+        """Plan and execute a call from our caller to `dialled`.
 
-        `callee` is the routing lookup when the caller already made it (a new call does both at once)."""
-        assert self.caller_party is not None
+        `callee` is the routing lookup when the caller already made it (a new call does both at once).
+        A new call record is written unless the call is being forwarded (the same record follows it)."""
+        assert self.caller_party is not None and self.policy is not None
         caller_party = self.caller_party
+        policy = self.policy
         self.dialled = dialled
         if not looked_up:
             callee = await db(
                 queries.callee_by_extension,
                 caller_party.company_id,
-                callee_number(dialled),
+                callee_number(dialled, policy),
                 live_server=self.bridge.server_id,
+                policy=policy,
             )
         if callee is not None:
-            busy = self.bridge.devices_in_call()
-            callee = dataclasses.replace(
-                callee,
-                devices=tuple(
-                    dataclasses.replace(d, in_call=d.in_call or d.device_id in busy) for d in callee.devices
+            callee = await self._live_device_states(callee)
+        now = timezone.now()
+        facts = CallFacts(
+            caller=caller_party, dialled=dialled, origin=self.origin, forwarded_by=self.forwarded_by
+        )
+        plan = plan_call(facts, callee, now, policy)
+        if new_record:
+            first_call_on_channel = not self.recorded
+            self.recorded = True
+            self.writer.submit(
+                records.start_call,
+                NewCall(
+                    call_id=self.call_id,
+                    company_id=caller_party.company_id,
+                    asterisk_server=self.bridge.server_id,
+                    caller_user_id=caller_party.user_id,
+                    caller_device_id=self.caller.device_id,
+                    caller_number=caller_party.number or "anonymous",
+                    caller_name=caller_party.name,
+                    dialled=dialled,
+                    channel_id=self.caller.channel_id,
+                    endpoint=self.caller.endpoint,
+                    started_at=now,
+                    # A call-back from the voicemail menu reuses a channel already recorded.
+                    caller_leg=first_call_on_channel,
                 ),
             )
-        now = timezone.now()
-        facts = CallFacts(caller=caller_party, dialled=dialled, voicemail_number=self.voicemail_number)
-        plan = plan_call(facts, callee, now)
-        first_call_on_channel = not self.recorded
-        self.recorded = True
-        self.writer.submit(
-            records.start_call,
-            NewCall(
-                call_id=self.call_id,
-                company_id=caller_party.company_id,
-                asterisk_server=self.bridge.server_id,
-                caller_user_id=caller_party.user_id,
-                caller_device_id=self.caller.device_id,
-                caller_number=caller_party.number,
-                caller_name=caller_party.name,
-                dialled=dialled,
-                channel_id=self.caller.channel_id,
-                endpoint=self.caller.endpoint,
-                started_at=now,
-                # A call-back from the voicemail menu reuses a channel already recorded.
-                caller_leg=first_call_on_channel,
-            ),
-        )
         if callee is not None:
             self.writer.submit(
                 records.set_callee,
@@ -297,24 +339,104 @@ class CallSession:
                 number=callee.extension,
                 name=callee.name,
             )
+        elif isinstance(plan, RingDevices) and plan.external:
+            self.writer.submit(
+                records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
+            )
+        await self.execute(plan, answered=answered)
+
+    async def _live_device_states(self, callee: Callee) -> Callee:
+        """The callee's phones as they are this instant: calls this bridge carries (its records may
+        lag), and whether each SIP phone is registered (Asterisk's endpoint state)."""
+        active = self.bridge.device_call_counts()
+        sip = [d for d in callee.devices if d.enabled and d.kind == DeviceKind.SIP]
+        states = await asyncio.gather(*(self.client.endpoint_state(d.endpoint) for d in sip))
+        offline = {d.device_id for d, state in zip(sip, states, strict=True) if state == "offline"}
+        return dataclasses.replace(
+            callee,
+            devices=tuple(
+                dataclasses.replace(
+                    d,
+                    active_calls=d.active_calls + active.get(d.device_id, 0),
+                    reachable=d.device_id not in offline,
+                )
+                for d in callee.devices
+            ),
+        )
+
+    async def execute(self, plan: Plan, *, answered: bool) -> None:
         if isinstance(plan, Reject):
             await self.reject(plan.reason)
-            return
-        if isinstance(plan, VoicemailMenu):
+        elif isinstance(plan, VoicemailMenu):
             await self.voicemail_menu(plan)
-            return
-        if isinstance(plan, Voicemail):
+        elif isinstance(plan, Voicemail):
             await self.voicemail(plan, answered=answered)
-            return
+        elif isinstance(plan, Forward):
+            await self.forward(plan)
+        elif isinstance(plan, ApplyDialCode):
+            await self.apply_dial_code(plan)
+        else:
+            await self.ring(plan, answered=answered)
+
+    async def follow(self, then: Next) -> None:
+        """What the plan said to do when the phones do not take the call."""
+        if isinstance(then, Voicemail):
+            await self.voicemail(then, answered=self.caller_up)
+        elif isinstance(then, Forward):
+            await self.forward(then)
+        else:
+            await self.reject(then.reason)
+
+    async def forward(self, plan: Forward) -> None:
+        """A forwarding rule sends the call on: the same call, decided again for its new destination."""
+        logger.info(
+            "call %s forwarded by user %s (%s) to %s",
+            self.call_id,
+            plan.by_user_id,
+            plan.condition,
+            plan.number,
+        )
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
+        self.plan = None
+        self.forwarded_by = (*self.forwarded_by, plan.by_user_id)
+        self.writer.submit(records.set_forwarded, self.call_id, by_user_id=plan.by_user_id)
+        if plan.external:
+            assert self.caller_party is not None
+            # Outside, the caller is shown as the rule decided (their own number, or the forwarder's).
+            self.caller_party = dataclasses.replace(
+                self.caller_party, outside_number=plan.caller_outside_number
+            )
+        self.state = State.ROUTING
+        await self.route(plan.number, answered=self.caller_up, new_record=False)
+
+    async def apply_dial_code(self, plan: ApplyDialCode) -> None:
+        """A dial code (*8, *2 103, ...): change the setting, say so, hang up."""
+        self.state = State.VOICEMAIL
+        self.caller_up = True
+        await self.client.answer(self.caller.channel_id)
+        prompt = await db(features.apply_dial_code, plan.user_id, plan.feature, plan.argument)
+        self._finish(CallOutcome.ANSWERED, reason=f"dial_code:{plan.feature}")
+        dialog = Dialog(self)
+        try:
+            await dialog.play([f"sound:istra/{prompt}"], interruptible=False)
+            await dialog.hangup()
+        except CallerGone:
+            pass
+
+    async def ring(self, plan: RingDevices, *, answered: bool) -> None:
         self.plan = plan
         self.state = State.RINGING
         at_once: list[Awaitable[Any]] = []
         if answered:
-            # An answered channel (a call-back from the voicemail menu) hears ringback as a tone.
+            # An answered channel (a call-back from voicemail) hears ringback as a tone.
             ringback_id = f"ringback-{self.call_id}"
             at_once.append(self.client.play(self.caller.channel_id, ["tone:ring"], playback_id=ringback_id))
-        else:
+        elif not self.ringing_sent:
+            self.ringing_sent = True
             at_once.append(self.client.ring(self.caller.channel_id))  # ringback: 180 Ringing
+        generation = self.generation = self.generation + 1
         self.pending_targets.update(range(len(plan.targets)))
         at_once.extend(self.dial_target(i) for i, target in enumerate(plan.targets) if target.delay == 0)
         # Ringback and the first phones' channels go out together: set-up time is on the caller's ear.
@@ -323,8 +445,8 @@ class CallSession:
         # starts ringing less than 3 s after them.
         for index, target in enumerate(plan.targets):
             if target.delay > 0:
-                self._later(target.delay, {"type": "_dial", "index": index})
-        self._later(plan.timeout, {"type": "_ring_timeout"})
+                self._later(target.delay, {"type": "_dial", "index": index, "generation": generation})
+        self._later(plan.timeout, {"type": "_ring_timeout", "generation": generation})
 
     async def voicemail(self, plan: Voicemail, *, answered: bool) -> None:
         """Send the caller to the callee's mailbox to leave a message (no answer, no phone, or E10)."""
@@ -360,9 +482,15 @@ class CallSession:
         if self.state != State.RINGING:
             return
         target = self.plan.targets[index]
-        channel_id = f"{self.bridge.app}-{self.call_id}-{index}"
+        suffix = str(index) if self.generation == 1 else f"{self.generation}.{index}"
+        channel_id = f"{self.bridge.app}-{self.call_id}-{suffix}"
         leg = Leg(
-            channel_id=channel_id, role=LegRole.CALLEE, endpoint=target.endpoint, device_id=target.device_id
+            channel_id=channel_id,
+            role=LegRole.CALLEE,
+            endpoint=target.endpoint,
+            device_id=target.device_id,
+            generation=self.generation,
+            confirm=target.confirm,
         )
         self.legs[channel_id] = leg
         # Register before asking: Asterisk sends the channel's first events before its HTTP reply.
@@ -372,22 +500,27 @@ class CallSession:
             self.call_id,
             device_id=target.device_id,
             channel_id=channel_id,
-            endpoint=target.endpoint,
+            endpoint=f"{target.number}@{target.endpoint}" if target.number else target.endpoint,
             at=timezone.now(),
         )
+        variables = {
+            "CALLERID(num)": self.plan.caller_id_number,
+            "CALLERID(name)": self.plan.caller_id_name,
+        }
+        if self.plan.external and self.plan.caller_id_number == "anonymous":
+            variables["CALLERID(pres)"] = "prohib"
+        # An outside number (a dialled one, a forward, a remote terminal) goes out through the trunk.
+        endpoint = f"PJSIP/{target.number}@{target.endpoint}" if target.number else f"PJSIP/{target.endpoint}"
         try:
             await self.client.create_channel(
-                endpoint=f"PJSIP/{target.endpoint}",
+                endpoint=endpoint,
                 channel_id=channel_id,
                 app_args=f"dialled,{self.call_id}",
                 originator=self.caller.channel_id,
-                variables={
-                    "CALLERID(num)": self.plan.caller_id_number,
-                    "CALLERID(name)": self.plan.caller_id_name,
-                },
+                variables=variables,
             )
         except AriError as exc:
-            logger.info("call %s: could not create a channel to %s: %s", self.call_id, target.endpoint, exc)
+            logger.info("call %s: could not create a channel to %s: %s", self.call_id, endpoint, exc)
             await self.leg_failed(leg, "CHANUNAVAIL")
             return
         leg.created = True
@@ -411,12 +544,28 @@ class CallSession:
 
     async def handle(self, event: Json) -> None:
         kind = event["type"]
+        if (
+            kind in ("_dial", "_ring_timeout", "_confirm_timeout")
+            and event.get("generation") != self.generation
+        ):
+            return  # a timer of a ringing attempt the call has moved on from (forwarded)
         if kind == "_dial":
             await self.dial_target(event["index"])
         elif kind == "_ring_timeout":
             if self.state == State.RINGING:
                 await self._hangup_legs(reason="no_answer")
                 await self.no_answer()
+        elif kind == "_confirm_timeout":
+            leg = self.legs.get(event["channel_id"])
+            if leg is not None and leg.status == LegStatus.CONFIRMING:
+                # Nobody pressed a key: a mobile's own voicemail answered, not its owner.
+                await self.client.hangup(leg.channel_id)
+                await self.leg_failed(leg, "NOANSWER")
+        elif kind == "ChannelDtmfReceived":
+            leg = self.legs.get(event["channel"]["id"])
+            if leg is not None and leg.status == LegStatus.CONFIRMING:
+                await self.client.stop_playback(f"confirm-{leg.channel_id}")
+                await self.on_answer(leg, confirmed=True)
         elif kind == "StasisStart":
             leg = self.legs.get(event["channel"]["id"])
             if leg is not None:
@@ -441,11 +590,7 @@ class CallSession:
     async def no_answer(self) -> None:
         """Nobody answered in time, or no phone could ring: what the plan says next."""
         assert self.plan is not None
-        then = self.plan.on_no_answer
-        if isinstance(then, Voicemail):
-            await self.voicemail(then, answered=self.caller_up)
-        else:
-            await self.reject(then.reason)
+        await self.follow(self.plan.on_no_answer)
 
     async def on_dial_status(self, leg: Leg, status: str) -> None:
         leg.dialstatus = status or leg.dialstatus
@@ -458,13 +603,24 @@ class CallSession:
         elif status in FAILED_DIALSTATUS:
             await self.leg_failed(leg, status)
 
-    async def on_answer(self, leg: Leg) -> None:
-        if leg.status == LegStatus.ANSWERED:
+    async def on_answer(self, leg: Leg, *, confirmed: bool = False) -> None:
+        if leg.status == LegStatus.ANSWERED or (leg.status == LegStatus.CONFIRMING and not confirmed):
             return
-        if self.state != State.RINGING:
+        if self.state != State.RINGING or leg.status == LegStatus.FAILED:
             # Answered a moment too late: another device took the call, or the caller left.
             leg.status = LegStatus.FAILED
             await self.client.hangup(leg.channel_id, reason="answered_elsewhere")
+            return
+        if leg.confirm and not confirmed:
+            # A remote terminal answered: it may be its own voicemail. Connect only on a key press (A7).
+            leg.status = LegStatus.CONFIRMING
+            await self.client.play(
+                leg.channel_id, ["sound:istra/remote-confirm"] * 3, playback_id=f"confirm-{leg.channel_id}"
+            )
+            self._later(
+                CONFIRM_TIMEOUT,
+                {"type": "_confirm_timeout", "channel_id": leg.channel_id, "generation": self.generation},
+            )
             return
         leg.status = LegStatus.ANSWERED
         self.state = State.CONNECTED
@@ -510,8 +666,12 @@ class CallSession:
         if all(other.status == LegStatus.FAILED for other in self.legs.values()):
             for timer in self.timers:
                 timer.cancel()
-            if any(other.dialstatus == "BUSY" for other in self.legs.values()):
-                await self.reject(RejectReason.BUSY)
+            current = [other for other in self.legs.values() if other.generation == self.generation]
+            assert self.plan is not None
+            if any(other.dialstatus == "BUSY" for other in current):
+                await self.follow(self.plan.on_busy)
+            elif current and all(other.dialstatus in UNREACHABLE_DIALSTATUS for other in current):
+                await self.follow(self.plan.on_unreachable)
             else:
                 await self.no_answer()
 

@@ -140,6 +140,16 @@ class AriClient:
             params["timeout"] = timeout
         await self.request("POST", f"/channels/{channel_id}/dial", params=params)
 
+    async def endpoint_state(self, resource: str, tech: str = "PJSIP") -> str:
+        """online, offline or unknown: a PJSIP endpoint is online while a contact is registered."""
+        try:
+            result: Json = await self.request("GET", f"/endpoints/{tech}/{resource}")
+        except AriError as exc:
+            if exc.status == 404:
+                return "offline"
+            raise
+        return str(result.get("state", "unknown"))
+
     async def ring(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{channel_id}/ring")
 

@@ -68,13 +68,19 @@ def start_call(new: NewCall) -> None:
 
 
 @transaction.atomic
-def set_callee(call_id: uuid.UUID, *, user_id: int, number: str, name: str) -> None:
+def set_callee(call_id: uuid.UUID, *, user_id: int | None, number: str, name: str) -> None:
     Call.objects.filter(id=call_id).update(callee_user_id=user_id, callee_number=number, callee_name=name)
 
 
 @transaction.atomic
+def set_forwarded(call_id: uuid.UUID, *, by_user_id: int) -> None:
+    """A forwarding rule of this user sent the call on: it shows in their history too."""
+    Call.objects.filter(id=call_id).update(forwarded_by_id=by_user_id)
+
+
+@transaction.atomic
 def add_callee_leg(
-    call_id: uuid.UUID, *, device_id: int, channel_id: str, endpoint: str, at: datetime
+    call_id: uuid.UUID, *, device_id: int | None, channel_id: str, endpoint: str, at: datetime
 ) -> None:
     CallLeg.objects.create(
         call_id=call_id,

@@ -336,8 +336,8 @@ def interpret(dialled: str, policy: Policy) -> Dialled:
     if not dialled.isdigit():
         return Unknown()
     if dialled in policy.speed_dials:
-        target = policy.speed_dials[dialled]
-        return Internal(target) if len(target) <= 6 and not target.startswith("+") else External(target)
+        short = policy.speed_dials[dialled]
+        return Internal(short) if len(short) <= 6 and not short.startswith("+") else External(short)
     prefix = policy.outside_prefix
     if prefix and dialled.startswith(prefix) and len(dialled) > len(prefix) + 1:
         return External(to_e164(dialled[len(prefix) :], policy.country_code))

@@ -80,6 +80,16 @@ TELEPHONE_EVENT = 101
 SAMPLE_RATE = 8000
 PTIME_MS = 20
 SAMPLES_PER_PACKET = SAMPLE_RATE * PTIME_MS // 1000  # 160 bytes of PCMU per packet
+
+def _voiced(payload: bytes) -> bool:
+    """Whether a PCMU payload is sound: a tenth of its samples above about -30 dBov.
+
+    In G.711 mu-law the segment (bits 4-6 of the inverted byte) grows with the amplitude."""
+    if not payload:
+        return False
+    loud = sum(1 for byte in payload if ((~byte) & 0x70) >> 4 >= 4)
+    return loud * 10 >= len(payload)
+
 DTMF_EVENTS = "0123456789*#ABCD"  # RFC 4733 event codes 0..15
 DTMF_VOLUME = 10  # -10 dBm0
 
@@ -564,6 +574,8 @@ class RtpSession:
         self.send_enabled = True
         self.frame = TONE_FRAME if tone else SILENCE_FRAME
         self.received = 0
+        # PCMU packets that carry sound (speech, a tone), not silence: what a listener would hear.
+        self.voiced = 0
         self.sent = 0
         self.received_payload_types: set[int] = set()
         self.first_received_at: float | None = None
@@ -623,6 +635,8 @@ class RtpSession:
         if self.first_received_at is None:
             self.first_received_at = time.monotonic()
         self.received_payload_types.add(payload_type)
+        if payload_type == 0 and _voiced(data[12 + 4 * (data[0] & 0x0F) :]):
+            self.voiced += 1
         if payload_type in (self.telephone_event_pt, TELEPHONE_EVENT):
             offset = 12 + 4 * (data[0] & 0x0F)
             if data[0] & 0x10 and len(data) >= offset + 4:  # header extension
@@ -1125,6 +1139,19 @@ class Call:
                 f"fewer than {packets} RTP packets within {timeout}s (remote media "
                 f"{self.rtp.remote}, local port {self.rtp.port}); {self._describe()}"
             ),
+        )
+
+    @property
+    def voiced_received(self) -> int:
+        """RTP packets received that carried sound rather than silence."""
+        return self.rtp.voiced
+
+    async def wait_voiced(self, packets: int, timeout: float = 5.0) -> None:
+        """Wait until ``packets`` packets of sound (an announcement, a voice) have been heard."""
+        await self._waiters.wait(
+            lambda: self.rtp.voiced >= packets,
+            timeout,
+            lambda: f"fewer than {packets} voiced RTP packets within {timeout}s; {self._describe()}",
         )
 
     async def wait_dtmf(self, digits: str, timeout: float = 5.0) -> None:
