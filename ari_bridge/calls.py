@@ -114,6 +114,8 @@ class Leg:
     dial_sent: bool = False
     generation: int = 0
     confirm: bool = False
+    # Rung through the carrier trunk (an outside number).
+    outside: bool = False
 
 
 def endpoint_of(channel: Json) -> str:
@@ -491,6 +493,7 @@ class CallSession:
             device_id=target.device_id,
             generation=self.generation,
             confirm=target.confirm,
+            outside=bool(target.number),
         )
         self.legs[channel_id] = leg
         # Register before asking: Asterisk sends the channel's first events before its HTTP reply.
@@ -503,12 +506,23 @@ class CallSession:
             endpoint=f"{target.number}@{target.endpoint}" if target.number else target.endpoint,
             at=timezone.now(),
         )
+        number, name = self.plan.caller_id_number, self.plan.caller_id_name
+        if target.number and not self.plan.external:
+            # A remote terminal is outside: it sees an outside caller's number, or an internal
+            # caller's outside number, never an extension.
+            party = self.caller_party
+            number = (party.outside_number if party else "") or "anonymous"
+            name = name if number != "anonymous" else ""
+        # The phone shows the connected line Asterisk sends it (From); Dial would copy the caller's.
         variables = {
-            "CALLERID(num)": self.plan.caller_id_number,
-            "CALLERID(name)": self.plan.caller_id_name,
+            "CALLERID(num)": number,
+            "CALLERID(name)": name,
+            "CONNECTEDLINE(num)": number,
+            "CONNECTEDLINE(name)": name,
         }
-        if self.plan.external and self.plan.caller_id_number == "anonymous":
+        if number == "anonymous":
             variables["CALLERID(pres)"] = "prohib"
+            variables["CONNECTEDLINE(pres)"] = "prohib"
         # An outside number (a dialled one, a forward, a remote terminal) goes out through the trunk.
         endpoint = f"PJSIP/{target.number}@{target.endpoint}" if target.number else f"PJSIP/{target.endpoint}"
         try:
@@ -533,7 +547,10 @@ class CallSession:
         assert self.plan is not None
         try:
             await self.client.dial(
-                leg.channel_id, caller=self.caller.channel_id, timeout=self.plan.timeout + 5
+                # Outside, the presented identity is ours to choose: no connected line from the caller.
+                leg.channel_id,
+                caller="" if leg.outside else self.caller.channel_id,
+                timeout=self.plan.timeout + 5,
             )
         except AriError as exc:
             logger.info("call %s: could not ring %s: %s", self.call_id, leg.endpoint, exc)
