@@ -263,6 +263,8 @@ class CallSession:
             return
         number = str(self.presented.get("number") or "")
         anonymous = number.lower() in ANONYMOUS_NUMBERS
+        if number.isdigit() and len(number) >= 8 and not number.startswith("0"):
+            number = f"+{number}"  # carriers often send E.164 without its +
         self.policy = target.policy
         self.origin = Origin.EXTERNAL
         self.company_id = target.company_id
@@ -278,6 +280,10 @@ class CallSession:
             anonymous=anonymous,
             outside_number=self.caller_number,
         )
+        if self.caller_number != str(self.presented.get("number") or "") or anonymous:
+            # What the company's phones will show (Dial copies it from this channel).
+            shown = self.caller_number or "anonymous"
+            await self.client.set_variable(self.caller.channel_id, "CALLERID(num)", shown)
         await self.route(target.dial, answered=False)
 
     async def route(
@@ -513,16 +519,14 @@ class CallSession:
             party = self.caller_party
             number = (party.outside_number if party else "") or "anonymous"
             name = name if number != "anonymous" else ""
-        # The phone shows the connected line Asterisk sends it (From); Dial would copy the caller's.
-        variables = {
-            "CALLERID(num)": number,
-            "CALLERID(name)": name,
-            "CONNECTEDLINE(num)": number,
-            "CONNECTEDLINE(name)": name,
-        }
-        if number == "anonymous":
-            variables["CALLERID(pres)"] = "prohib"
-            variables["CONNECTEDLINE(pres)"] = "prohib"
+        variables = {"CALLERID(num)": number, "CALLERID(name)": name}
+        if target.number:
+            # Outside, the carrier sees the connected line Asterisk sends (From). Inside, Dial copies
+            # the caller's (setting it here would re-INVITE the phone after answer).
+            variables.update({"CONNECTEDLINE(num)": number, "CONNECTEDLINE(name)": name})
+            if number == "anonymous":
+                variables["CALLERID(pres)"] = "prohib"
+                variables["CONNECTEDLINE(pres)"] = "prohib"
         # An outside number (a dialled one, a forward, a remote terminal) goes out through the trunk.
         endpoint = f"PJSIP/{target.number}@{target.endpoint}" if target.number else f"PJSIP/{target.endpoint}"
         try:
@@ -546,12 +550,11 @@ class CallSession:
         leg.dial_sent = True
         assert self.plan is not None
         try:
-            await self.client.dial(
-                # Outside, the presented identity is ours to choose: no connected line from the caller.
-                leg.channel_id,
-                caller="" if leg.outside else self.caller.channel_id,
-                timeout=self.plan.timeout + 5,
-            )
+            # Inside, Dial copies the caller channel's identity (set to what the plan shows) and the
+            # phones get no re-INVITE after answer. Outside, the identity presented is the plan's own
+            # (the number shown outside, or anonymity), so nothing is copied.
+            caller = "" if leg.outside else self.caller.channel_id
+            await self.client.dial(leg.channel_id, caller=caller, timeout=self.plan.timeout + 5)
         except AriError as exc:
             logger.info("call %s: could not ring %s: %s", self.call_id, leg.endpoint, exc)
             await self.client.hangup(leg.channel_id)

@@ -96,7 +96,7 @@ def policy_for(company: Company | int) -> Policy:
             direction=rule.direction,
             user_id=rule.user_id,
             number_class=rule.number_class,
-            prefix=routing.canonical(rule.prefix, cc) if rule.prefix else "",
+            prefix=routing.to_e164(rule.prefix, cc) if rule.prefix else "",
             allow=rule.allow,
         )
         for rule in BarringRule.objects.filter(company=company)

@@ -58,7 +58,7 @@ def test_a_call_to_a_users_public_number_rings_their_phone_with_the_outside_numb
         finally:
             await carrier.close()
 
-    assert asyncio.run(scenario()) == CARRIER_NUMBER.lstrip("+")
+    assert asyncio.run(scenario()) == CARRIER_NUMBER
 
 
 def test_the_voicemail_service_is_reachable_from_outside_with_extension_and_pin(

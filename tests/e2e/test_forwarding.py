@@ -144,7 +144,7 @@ def test_a_rule_for_external_calls_leaves_internal_calls_ringing_the_user(
             async with outside_caller(MOBILE_E164) as outsider:
                 external = await outsider.invite("+33140000101")
                 incoming = await dave_phone.wait_incoming(timeout=5)
-                assert incoming.caller_number == MOBILE_E164.lstrip("+")
+                assert incoming.caller_number == MOBILE_E164
                 await incoming.answer()
                 await external.wait_status(200, timeout=5)
                 await external.hangup()
