@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from telephony import features, queries, records
@@ -92,8 +93,6 @@ OUTCOME = {
 }
 # How an outside caller who withheld their number is presented by carriers.
 ANONYMOUS_NUMBERS = {"", "anonymous", "unknown", "restricted", "private", "unavailable"}
-# How long a remote terminal that answered has to press a key before its leg is dropped (A7).
-CONFIRM_TIMEOUT = 15.0
 FAILED_DIALSTATUS = {"BUSY", "CONGESTION", "CHANUNAVAIL", "NOANSWER", "CANCEL", "INVALIDARGS"}
 UNREACHABLE_DIALSTATUS = {"CHANUNAVAIL", "CONGESTION"}
 HANGUP_EVENTS = {"StasisEnd", "ChannelDestroyed", "ChannelHangupRequest"}
@@ -638,7 +637,7 @@ class CallSession:
                 leg.channel_id, ["sound:istra/remote-confirm"] * 3, playback_id=f"confirm-{leg.channel_id}"
             )
             self._later(
-                CONFIRM_TIMEOUT,
+                settings.REMOTE_CONFIRM_TIMEOUT,
                 {"type": "_confirm_timeout", "channel_id": leg.channel_id, "generation": self.generation},
             )
             return

@@ -23,6 +23,7 @@ if SLOT:
 # The e2e tests play the carrier from this loopback address, listening on CARRIER_PORT.
 os.environ.setdefault("CARRIER_ADDRESS", f"127.0.0.{77 + SLOT}")
 os.environ.setdefault("CARRIER_PORT", "5070")
+os.environ.setdefault("REMOTE_CONFIRM_TIMEOUT", "4")
 # The e2e web server (tests/e2e/conftest.py) is where the test Asterisk fetches voicemail audio.
 WEB_PORT = 8765 + 10 * SLOT
 os.environ.setdefault("PLATFORM_INTERNAL_URL", f"http://127.0.0.1:{WEB_PORT}")
