@@ -28,6 +28,7 @@ from voicemail import actions as vm_actions
 
 from .calls import CallSession, LegStatus, State
 from .client import AriClient, AriConfig, ConnectionLost, Json
+from .directory import Directory
 from .records import RecordBatcher, db
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ class Bridge:
         self.ready_file = os.environ.get("BRIDGE_READY_FILE", "")
         self._sweeper: asyncio.Task[None] | None = None
         self.batcher = RecordBatcher()
+        from django.conf import settings
+
+        self.directory = Directory(server_id=server_id, enabled=settings.BRIDGE_ROUTING_CACHE)
 
     # --- session registry -----------------------------------------------------------------------------
 
@@ -200,6 +204,7 @@ class Bridge:
                 delay = min(delay * 2, self.reconnect_max_delay)
         finally:
             await self.client.close()
+            await self.directory.close()
 
     async def _connect_once(self) -> None:
         info = await self.client.asterisk_info()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
-from telephony import features, queries, records
+from telephony import features, records
 from telephony.choices import CallOutcome, LegRole
 from telephony.records import NewCall
 from telephony.routing import (
@@ -221,9 +221,7 @@ class CallSession:
         if self.from_carrier:
             await self.start_from_carrier()
             return
-        inputs = await db(
-            queries.routing_inputs, self.caller.endpoint, self.dialled, live_server=self.bridge.server_id
-        )
+        inputs = await self.bridge.directory.routing_inputs(self.caller.endpoint, self.dialled)
         caller = inputs.caller
         if caller is None or inputs.policy is None:
             # Asterisk let it in, but Django no longer knows this device (deleted a moment ago).
@@ -253,7 +251,7 @@ class CallSession:
 
     async def start_from_carrier(self) -> None:
         """An outside call to one of our public numbers: route it inside the number's company."""
-        target = await db(queries.did_target, self.dialled)
+        target = await self.bridge.directory.did_target(self.dialled)
         if target is None:
             self.state = State.ENDED
             await self.client.continue_in_dialplan(
@@ -303,12 +301,8 @@ class CallSession:
         policy = self.policy
         self.dialled = dialled
         if not looked_up:
-            callee = await db(
-                queries.callee_by_extension,
-                caller_party.company_id,
-                callee_number(dialled, policy),
-                live_server=self.bridge.server_id,
-                policy=policy,
+            callee = await self.bridge.directory.callee(
+                caller_party.company_id, callee_number(dialled, policy), policy
             )
         if callee is not None:
             callee = await self._live_device_states(callee)

@@ -147,6 +147,9 @@ ARI_RECONNECT_MAX_DELAY = float(env_str("ARI_RECONNECT_MAX_DELAY", "5"))
 # The carrier's SIP peer (PSTN trunk), recognised by its address; empty: no trunk.
 CARRIER_ADDRESS = env_str("CARRIER_ADDRESS", "")
 CARRIER_PORT = env_int("CARRIER_PORT", 5060)
+# The bridge caches routing lookups (ari_bridge/directory.py); turn off when several Asterisk
+# servers share the same phones.
+BRIDGE_ROUTING_CACHE = env_bool("BRIDGE_ROUTING_CACHE", True)
 # Seconds a remote terminal that answered has to press a key before its leg is dropped (A7).
 REMOTE_CONFIRM_TIMEOUT = env_int("REMOTE_CONFIRM_TIMEOUT", 15)
 
