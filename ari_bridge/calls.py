@@ -417,14 +417,22 @@ class CallSession:
         self.state = State.VOICEMAIL
         self.caller_up = True
         await self.client.answer(self.caller.channel_id)
+        self.writer.submit(
+            records.mark_answered,
+            self.call_id,
+            channel_id=self.caller.channel_id,
+            bridge_id="",
+            at=timezone.now(),
+        )
         prompt = await db(features.apply_dial_code, plan.user_id, plan.feature, plan.argument)
-        self._finish(CallOutcome.ANSWERED, reason=f"dial_code:{plan.feature}")
         dialog = Dialog(self)
         try:
             await dialog.play([f"sound:istra/{prompt}"], interruptible=False)
             await dialog.hangup()
         except CallerGone:
             pass
+        finally:
+            self._finish(CallOutcome.ANSWERED, reason=f"dial_code:{plan.feature}")
 
     async def ring(self, plan: RingDevices, *, answered: bool) -> None:
         self.plan = plan

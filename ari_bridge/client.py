@@ -182,7 +182,8 @@ class AriClient:
         return True
 
     async def play(self, channel_id: str, media: list[str], *, playback_id: str, lang: str = "") -> None:
-        params: list[tuple[str, str]] = [("media", m) for m in media] + [("playbackId", playback_id)]
+        # One media parameter, comma-separated: Asterisk keeps only the last of repeated ones.
+        params: list[tuple[str, str]] = [("media", ",".join(media)), ("playbackId", playback_id)]
         if lang:
             params.append(("lang", lang))
         url = f"{self.config.base_url}/ari/channels/{channel_id}/play"

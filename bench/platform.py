@@ -321,7 +321,72 @@ def create_company_and_users(callees: int) -> Provisioned:
         )
         assert credentials is not None
         result.callees.append((extension, credentials.username))
+    give_realistic_routing_settings(company)
     return result
+
+
+def give_realistic_routing_settings(company: Any) -> None:
+    """What a real company has set (issue 4's "realistic rule set per user"): outgoing barring and
+    speed dials for the company; for every callee a mobile number and five forwarding rules, of
+    which only the busy and no-answer ones match a benchmark call (the others wait on a presence, a
+    night-time window or a listed caller), so routing scans them all on every call."""
+    from datetime import time
+
+    from telephony.models import BarringRule, CallSettings, ForwardingRule, SpeedDial
+
+    company.outside_prefix = "0"
+    company.save()
+    for prefix in ("08", "0899", "00", "+44", "+1", "3615", "0690", "0800"):
+        BarringRule.objects.create(company=company, direction="out", prefix=prefix, allow=prefix == "0800")
+    for number_class in ("international", "premium"):
+        BarringRule.objects.create(company=company, direction="in", number_class=number_class)
+    for i in range(5):
+        SpeedDial.objects.create(company=company, short_number=f"9{i}0", number=f"014567890{i}")
+    users = list(company.users.exclude(username="bench-caller"))
+    CallSettings.objects.bulk_create(
+        CallSettings(user=user, mobile_number=f"06{user.pk:08d}"[:10]) for user in users
+    )
+    rules = []
+    for user in users:
+        common = {"company": company, "user": user}
+        rules += [
+            ForwardingRule(
+                **common,
+                position=0,
+                label="Holiday",
+                condition="always",
+                destination="mobile",
+                presences=["holiday", "sick"],
+            ),
+            ForwardingRule(
+                **common,
+                position=1,
+                label="Nights",
+                condition="always",
+                destination="voicemail",
+                time_from=time(2, 0),
+                time_to=time(2, 1),
+            ),
+            ForwardingRule(
+                **common,
+                position=2,
+                label="Boss",
+                condition="always",
+                destination="mobile",
+                origin="listed",
+                callers=["0611111111", "0622222222"],
+            ),
+            ForwardingRule(**common, position=3, label="Busy", condition="busy", destination="voicemail"),
+            ForwardingRule(
+                **common,
+                position=4,
+                label="No answer",
+                condition="no_answer",
+                destination="voicemail",
+                no_answer_after=20,
+            ),
+        ]
+    ForwardingRule.objects.bulk_create(rules)
 
 
 def push_baseline_endpoint() -> None:

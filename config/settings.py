@@ -122,6 +122,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Istra telephony API",
     "DESCRIPTION": "Users, extensions, devices and call history of your company.",
     "VERSION": "1.0.0",
+    # One name for the presence states, whether a field holds one (settings) or a list (rules).
+    "ENUM_NAME_OVERRIDES": {"PresenceEnum": "telephony.choices.Presence"},
 }
 
 # --- Asterisk -------------------------------------------------------------------------------------

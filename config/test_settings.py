@@ -32,6 +32,7 @@ os.environ.setdefault(
 )
 os.environ.setdefault("EMAIL_PORT", str(8025 + 10 * SLOT))
 
-from .settings import *  # noqa: F403
+from .settings import *  # noqa: E402, F403
 
+TEST_SLOT = SLOT
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

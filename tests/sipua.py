@@ -81,6 +81,7 @@ SAMPLE_RATE = 8000
 PTIME_MS = 20
 SAMPLES_PER_PACKET = SAMPLE_RATE * PTIME_MS // 1000  # 160 bytes of PCMU per packet
 
+
 def _voiced(payload: bytes) -> bool:
     """Whether a PCMU payload is sound: a tenth of its samples above about -30 dBov.
 
@@ -89,6 +90,7 @@ def _voiced(payload: bytes) -> bool:
         return False
     loud = sum(1 for byte in payload if ((~byte) & 0x70) >> 4 >= 4)
     return loud * 10 >= len(payload)
+
 
 DTMF_EVENTS = "0123456789*#ABCD"  # RFC 4733 event codes 0..15
 DTMF_VOLUME = 10  # -10 dBm0
@@ -1611,8 +1613,9 @@ class SipUA:
         user_agent: str = USER_AGENT,
         local_port: int = 0,
     ) -> SipUA:
-        """Bind a UDP socket on ``local_port`` (an ephemeral one by default) of ``local_host``. Each call gets its own RTP/RTCP
-        port pair. ``realm`` is the expected digest realm (the challenge's own realm is used)."""
+        """Bind a UDP socket on ``local_port`` (an ephemeral one by default) of ``local_host``. Each
+        call gets its own RTP/RTCP port pair. ``realm`` is the expected digest realm (the challenge's
+        own realm is used)."""
         ua = cls(
             username,
             password,

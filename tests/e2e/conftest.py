@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from django.conf import settings
 
 from ari_bridge.asterisk import AsteriskInstance
