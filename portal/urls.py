@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import views
+from . import routing_views, settings_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -18,6 +18,38 @@ urlpatterns = [
     path("me/live/", views.live_snapshot, name="live_snapshot"),
     path("me/call/", views.place_call, name="place_call"),
     path("me/devices/<int:device_id>/", views.device_settings, name="device_settings"),
+    # MyIstra: presence and do not disturb, forwarding rules, call settings.
+    path("me/dnd/", settings_views.set_dnd, name="set_dnd"),
+    path("me/presence/", settings_views.set_presence, name="set_presence"),
+    path("me/status/", settings_views.status_snapshot, name="status_snapshot"),
+    path("me/forwarding/", settings_views.forwarding, name="forwarding"),
+    path("me/forwarding/list/", settings_views.forwarding_list, name="forwarding_list"),
+    path("me/forwarding/new/", settings_views.forwarding_create, name="forwarding_create"),
+    path("me/forwarding/<int:rule_id>/", settings_views.forwarding_edit, name="forwarding_edit"),
+    path(
+        "me/forwarding/<int:rule_id>/enabled/", settings_views.forwarding_enabled, name="forwarding_enabled"
+    ),
+    path("me/forwarding/<int:rule_id>/move/", settings_views.forwarding_move, name="forwarding_move"),
+    path("me/forwarding/<int:rule_id>/delete/", settings_views.forwarding_delete, name="forwarding_delete"),
+    path("me/settings/", settings_views.settings_page, name="settings"),
+    path("me/settings/numbers/", settings_views.settings_numbers, name="settings_numbers"),
+    path("me/settings/screening/", settings_views.settings_screening, name="settings_screening"),
+    path(
+        "me/settings/phones/<int:device_id>/call-waiting/",
+        settings_views.phone_call_waiting,
+        name="phone_call_waiting",
+    ),
+    path("me/settings/remote-terminals/", settings_views.remote_terminal_add, name="remote_terminal_add"),
+    path(
+        "me/settings/remote-terminals/<int:device_id>/",
+        settings_views.remote_terminal_update,
+        name="remote_terminal_update",
+    ),
+    path(
+        "me/settings/remote-terminals/<int:device_id>/delete/",
+        settings_views.remote_terminal_delete,
+        name="remote_terminal_delete",
+    ),
     # MyIstra: a user's own voicemail.
     path("me/voicemail/", views.voicemail, name="voicemail"),
     path("me/voicemail/list/", views.voicemail_list, name="voicemail_list"),
@@ -38,6 +70,39 @@ urlpatterns = [
         "admin-console/devices/<int:device_id>/reset-password/",
         views.reset_sip_password,
         name="reset_sip_password",
+    ),
+    # myTelephony: the company's call routing.
+    path("admin-console/routing/", routing_views.routing, name="routing"),
+    path("admin-console/routing/policy/", routing_views.routing_policy, name="routing_policy"),
+    path("admin-console/routing/dial-codes/", routing_views.routing_dial_codes, name="routing_dial_codes"),
+    path("admin-console/routing/speed-dials/", routing_views.speed_dial_create, name="speed_dial_create"),
+    path(
+        "admin-console/routing/speed-dials/<int:speed_dial_id>/",
+        routing_views.speed_dial_edit,
+        name="speed_dial_edit",
+    ),
+    path(
+        "admin-console/routing/speed-dials/<int:speed_dial_id>/delete/",
+        routing_views.speed_dial_delete,
+        name="speed_dial_delete",
+    ),
+    path("admin-console/routing/barring/", routing_views.barring_create, name="barring_create"),
+    path("admin-console/routing/barring/<int:rule_id>/", routing_views.barring_edit, name="barring_edit"),
+    path(
+        "admin-console/routing/barring/<int:rule_id>/delete/",
+        routing_views.barring_delete,
+        name="barring_delete",
+    ),
+    path("admin-console/routing/numbers/", routing_views.phone_number_create, name="phone_number_create"),
+    path(
+        "admin-console/routing/numbers/<int:number_id>/",
+        routing_views.phone_number_edit,
+        name="phone_number_edit",
+    ),
+    path(
+        "admin-console/routing/numbers/<int:number_id>/delete/",
+        routing_views.phone_number_delete,
+        name="phone_number_delete",
     ),
     # Asterisk fetches greetings and messages here (voicemail.media signs the tokens: base64, ':', '.').
     re_path(

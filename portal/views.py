@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from directory.models import User
 from telephony import actions, clicktocall
 from telephony.actions import SipCredentials
-from telephony.models import Device, Extension
+from telephony.models import CallSettings, Device, Extension
 from voicemail import actions as voicemail_actions
 from voicemail import media
 from voicemail.models import Mailbox
@@ -37,6 +37,7 @@ from .forms import (
     DeviceSettingsForm,
     GreetingForm,
     PinForm,
+    PresenceForm,
     VoicemailSettingsForm,
     add_action_errors,
 )
@@ -97,10 +98,29 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- MyIstra ----------------------------------------------------------------------------------------
 
 
+def read_call_settings(user: User) -> CallSettings:
+    """The user's call settings as stored, or the defaults (unsaved) for a user who never changed
+    them: showing a page creates nothing. Read through the user, so that a caller who
+    select_related() it pays no query."""
+    call_settings: CallSettings | None = getattr(user, "call_settings", None)
+    return call_settings if call_settings is not None else CallSettings(user=user)
+
+
+def status_context(user: User) -> dict[str, Any]:
+    """What the presence bar shows: DND and presence as the database holds them now."""
+    call_settings = read_call_settings(user)
+    return {
+        "call_settings": call_settings,
+        "presence_form": PresenceForm(initial={"presence": call_settings.presence}, auto_id="%s"),
+    }
+
+
 def _myistra_page(
     request: HttpRequest, user: User, *, invalid: tuple[int, DeviceSettingsForm] | None = None
 ) -> HttpResponse:
     """The page; `invalid` is a device's refused form, shown again with its errors and the input kept."""
+    # The extension and call settings (the presence bar) with the user, in one query.
+    user = User.objects.select_related("company", "extension", "call_settings").get(pk=user.pk)
     devices = Device.objects.filter(user=user).order_by("ring_delay", "id")
     device_forms = [
         (device, invalid[1] if invalid and invalid[0] == device.pk else _device_form(device))
@@ -108,7 +128,8 @@ def _myistra_page(
     ]
     event = calls.active_call_event(user)
     context = {
-        "extension": Extension.objects.filter(user=user).first(),
+        **status_context(user),
+        "extension": getattr(user, "extension", None),
         "device_forms": device_forms,
         "rows": calls.history_rows(user),
         "company": user.company,

@@ -4,8 +4,11 @@ commit, so MyIstra shows a change made from a phone at once."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from datetime import time
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,9 +16,16 @@ from django.utils.translation import gettext as _
 
 from directory.models import User
 
-from . import events, routing
-from .choices import RuleCondition, RuleDestination
-from .models import CallSettings, Device, Extension, ForwardingRule
+from . import actions, events, routing
+from .choices import CallerIdChoice, Presence, RuleCondition, RuleDestination, RuleOrigin, Screening
+from .models import (
+    CallSettings,
+    Device,
+    Extension,
+    ForwardingRule,
+    PhoneNumber,
+    phone_number_validator,
+)
 from .queries import policy_for
 
 
@@ -136,3 +146,338 @@ def set_call_waiting(user: User, on: bool, *, calls: int = 2) -> int:
     count = Device.objects.filter(user=user).update(max_calls=calls if on else 1)
     settings_changed(user)
     return count
+
+
+# --- Numbers as people type them ------------------------------------------------------------------
+
+# Separators people type in phone numbers: "06 12 34 56 78", "06.12.34.56.78", "(0)6-12...".
+NUMBER_SEPARATORS = re.compile(r"[\s.\-/()]")
+
+
+def tidy_number(number: str) -> str:
+    """A typed phone number without its separators; what is left is checked by the caller."""
+    return NUMBER_SEPARATORS.sub("", number or "")
+
+
+def _tidy_numbers(numbers: Iterable[str]) -> list[str]:
+    """Typed numbers, tidied, without blanks or repeats, in the order given."""
+    seen: dict[str, None] = {}
+    for number in numbers:
+        tidy = tidy_number(number)
+        if tidy:
+            seen.setdefault(tidy, None)
+    return list(seen)
+
+
+def _bad_numbers(numbers: Iterable[str]) -> list[str]:
+    messages = []
+    for number in numbers:
+        try:
+            phone_number_validator(number)
+        except ValidationError:
+            messages.append(_("“%(number)s” is not a phone number.") % {"number": number})
+    return messages
+
+
+# --- The user's own settings (MyIstra, API) -----------------------------------------------------
+
+
+class CallSettingsFields(TypedDict, total=False):
+    dnd: bool
+    presence: str
+    home_number: str
+    mobile_number: str
+    caller_id: str
+    caller_id_number: PhoneNumber | None
+    screening: str
+    reject_anonymous: bool
+    screened_numbers: list[str]
+
+
+@transaction.atomic
+def update_call_settings(user: User, **changes: Unpack[CallSettingsFields]) -> CallSettings:
+    """Change any of the user's own call settings at once (one live event for all of them).
+
+    Refused, naming the field: a malformed number, a public number that is not the user's own shown
+    as caller id, or a white list with nobody on it (it would refuse every caller)."""
+    settings = CallSettings.objects.select_for_update().filter(user=user).first() or call_settings_for(user)
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    settings.home_number = tidy_number(settings.home_number)
+    settings.mobile_number = tidy_number(settings.mobile_number)
+    settings.screened_numbers = _tidy_numbers(settings.screened_numbers)
+
+    errors: dict[str, list[str]] = {}
+    if settings.caller_id == CallerIdChoice.NUMBER:
+        chosen = settings.caller_id_number
+        if chosen is None:
+            errors["caller_id_number"] = [_("Choose which of your public numbers to show.")]
+        elif chosen.user_id != user.pk:
+            errors["caller_id_number"] = [_("%(number)s is not one of your numbers.") % {"number": chosen}]
+    else:
+        settings.caller_id_number = None
+    if bad := _bad_numbers(settings.screened_numbers):
+        errors["screened_numbers"] = bad
+    elif settings.screening == Screening.WHITELIST and not settings.screened_numbers:
+        errors["screened_numbers"] = [
+            _("A white list with nobody on it would refuse every caller: list the callers to accept.")
+        ]
+    try:
+        settings.full_clean(exclude=["user", *errors])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    settings.save()
+    settings_changed(user)
+    return settings
+
+
+# --- Forwarding rules (MyIstra, API) --------------------------------------------------------------
+
+
+class RuleFields(TypedDict, total=False):
+    label: str
+    enabled: bool
+    condition: str
+    no_answer_after: int
+    origin: str
+    callers: list[str]
+    presences: list[str]
+    days: list[int]
+    time_from: time | None
+    time_to: time | None
+    destination: str
+    destination_number: str
+
+
+def _rule_errors(user: User, rule: ForwardingRule) -> dict[str, list[str]]:
+    """What is wrong with `rule` as `user` would save it; tidies what it checks on the way (numbers
+    in the form routing compares, lists without repeats)."""
+    assert user.company is not None
+    errors: dict[str, list[str]] = {}
+    rule.label = rule.label.strip()
+
+    if rule.origin == RuleOrigin.LISTED:
+        rule.callers = _tidy_numbers(rule.callers)
+        if not rule.callers:
+            errors["callers"] = [_("List the numbers of the callers this rule is for.")]
+        elif bad := _bad_numbers(rule.callers):
+            errors["callers"] = bad
+    else:
+        rule.callers = []
+
+    unknown = [p for p in rule.presences if p not in Presence.values]
+    if unknown:
+        errors["presences"] = [_("Unknown presence state: %(value)s.") % {"value": ", ".join(unknown)}]
+    else:
+        rule.presences = [p for p in Presence.values if p in rule.presences]
+
+    try:
+        days = sorted({int(day) for day in rule.days})
+    except (TypeError, ValueError):
+        days = [-1]
+    if any(day not in range(7) for day in days):
+        errors["days"] = [_("Days are numbered 0 (Monday) to 6 (Sunday).")]
+    else:
+        rule.days = days
+
+    if (rule.time_from is None) != (rule.time_to is None):
+        errors["time_to" if rule.time_to is None else "time_from"] = [
+            _("Give both the start and the end of the time window, or neither.")
+        ]
+    elif rule.time_from is not None and rule.time_from == rule.time_to:
+        errors["time_to"] = [_("The time window ends when it starts: it would never apply.")]
+
+    destination_error = _destination_error(user, rule)
+    if destination_error:
+        field = "destination_number" if rule.destination == RuleDestination.NUMBER else "destination"
+        errors[field] = [destination_error]
+    return errors
+
+
+def _destination_error(user: User, rule: ForwardingRule) -> str:
+    """Why calls cannot go where the rule says (empty if they can); the number is made canonical."""
+    assert user.company is not None
+    if rule.destination != RuleDestination.NUMBER:
+        rule.destination_number = ""
+    if rule.destination == RuleDestination.NUMBER:
+        number = tidy_number(rule.destination_number)
+        if not number:
+            return _("Enter the number to forward calls to.")
+        try:
+            rule.destination_number = check_forward_destination(user, number)
+        except ValidationError as error:
+            return " ".join(error.messages)
+    elif rule.destination in (RuleDestination.HOME, RuleDestination.MOBILE):
+        settings = call_settings_for(user)
+        if rule.destination == RuleDestination.HOME:
+            number = settings.home_number
+            missing = _("Your home number is not set: add it in your settings first.")
+        else:
+            number = settings.mobile_number
+            missing = _("Your mobile number is not set: add it in your settings first.")
+        if not number:
+            return missing
+        try:
+            check_forward_destination(user, number)
+        except ValidationError as error:
+            return " ".join(error.messages)
+    elif rule.destination == RuleDestination.RECEPTIONIST:
+        receptionist = user.company.receptionist
+        if receptionist is None or getattr(receptionist, "extension", None) is None:
+            return _("Your company has no receptionist: ask your administrator.")
+        if receptionist.pk == user.pk:
+            return _("You are the company's receptionist: calls cannot be forwarded to yourself.")
+    return ""
+
+
+def _validate_rule(user: User, rule: ForwardingRule) -> None:
+    errors = _rule_errors(user, rule)
+    try:
+        rule.full_clean(exclude=["company", "user", *errors])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _renumber(user: User) -> list[ForwardingRule]:
+    """The user's rules in order, numbered 1, 2, 3...; position 0 stays free for a dial code's rule,
+    which comes first (set_dial_code_forward)."""
+    rules = list(ForwardingRule.objects.select_for_update().filter(user=user).order_by("position", "id"))
+    for index, rule in enumerate(rules, start=1):
+        if rule.position != index:
+            rule.position = index
+            rule.save(update_fields=["position"])
+    return rules
+
+
+@transaction.atomic
+def create_forwarding_rule(user: User, **fields: Unpack[RuleFields]) -> ForwardingRule:
+    """A new rule of the user's, after their others; ValidationError names each field refused."""
+    assert user.company is not None
+    rule = ForwardingRule(company=user.company, user=user)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    _validate_rule(user, rule)
+    rules = _renumber(user)
+    rule.position = len(rules) + 1
+    rule.save()
+    settings_changed(user)
+    return rule
+
+
+@transaction.atomic
+def update_forwarding_rule(rule: ForwardingRule, **changes: Unpack[RuleFields]) -> ForwardingRule:
+    """Change a rule; the whole rule is checked again, as if new."""
+    user = rule.user
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    _validate_rule(user, rule)
+    rule.save()
+    settings_changed(user)
+    return rule
+
+
+@transaction.atomic
+def set_forwarding_rule_enabled(rule: ForwardingRule, on: bool) -> ForwardingRule:
+    """Switch a rule on (checked again: its destination may have gone meanwhile) or off (always)."""
+    rule.enabled = on
+    if on:
+        _validate_rule(rule.user, rule)
+        rule.save()
+    else:
+        rule.save(update_fields=["enabled"])
+    settings_changed(rule.user)
+    return rule
+
+
+@transaction.atomic
+def move_forwarding_rule(rule: ForwardingRule, *, up: bool) -> ForwardingRule:
+    """Swap the rule with the one before (up) or after it: among rules of one condition that match a
+    call, the first one wins. The first rule does not go further up, nor the last further down."""
+    rules = _renumber(rule.user)
+    index = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(rules):
+        mine, theirs = rules[index], rules[other]
+        mine.position, theirs.position = theirs.position, mine.position
+        mine.save(update_fields=["position"])
+        theirs.save(update_fields=["position"])
+        rule.position = mine.position
+    settings_changed(rule.user)
+    return rule
+
+
+@transaction.atomic
+def delete_forwarding_rule(rule: ForwardingRule) -> None:
+    user = rule.user
+    rule.delete()
+    settings_changed(user)
+
+
+# --- The user's phones: call waiting, remote terminals (MyIstra) -------------------------------------
+
+
+def _own(user: User, device: Device) -> None:
+    if device.user_id != user.pk:
+        raise ValidationError(_("This phone is not yours."))
+
+
+@transaction.atomic
+def set_phone_call_waiting(user: User, device: Device, max_calls: int) -> Device:
+    """How many calls one of the user's phones takes at once (B4); 1 is "one call only"."""
+    _own(user, device)
+    device = actions.update_device(device=device, max_calls=max_calls)
+    settings_changed(user)
+    return device
+
+
+@transaction.atomic
+def add_remote_terminal(
+    user: User, *, number: str, label: str, ring_delay: int = 0, avoid_voicemail: bool = False
+) -> Device:
+    """An outside number that rings as one of the user's phones (A6), optionally asked to press a key
+    before the call is put through, so its own voicemail never takes the call (A7)."""
+    device = actions.add_remote_terminal(
+        user=user,
+        number=tidy_number(number),
+        label=label,
+        ring_delay=ring_delay,
+        avoid_voicemail=avoid_voicemail,
+    )
+    settings_changed(user)
+    return device
+
+
+@transaction.atomic
+def update_remote_terminal(
+    user: User,
+    device: Device,
+    *,
+    label: str | None = None,
+    ring_delay: int | None = None,
+    enabled: bool | None = None,
+    avoid_voicemail: bool | None = None,
+) -> Device:
+    _own(user, device)
+    if not device.is_remote:
+        raise ValidationError(_("This phone is not a remote terminal."))
+    device = actions.update_device(
+        device=device, label=label, ring_delay=ring_delay, enabled=enabled, avoid_voicemail=avoid_voicemail
+    )
+    settings_changed(user)
+    return device
+
+
+@transaction.atomic
+def delete_remote_terminal(user: User, device: Device) -> None:
+    """A user removes their own remote terminals; SIP phones are their administrator's to remove."""
+    _own(user, device)
+    if not device.is_remote:
+        raise ValidationError(_("Only your administrator can remove this phone."))
+    actions.delete_device(device=device)
+    settings_changed(user)

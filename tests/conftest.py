@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import pytest
 
 from directory.choices import Role
@@ -54,3 +57,24 @@ def gus(globex: Company) -> Person:
 def gail(globex: Company) -> Person:
     """Globex's 102: same extension as carol."""
     return make_person(globex, "gail", "102")
+
+
+@dataclass
+class PublishedEvents:
+    """Live events as they leave for the browsers, once their transaction has committed."""
+
+    sent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def to(self, person: Person) -> list[dict[str, Any]]:
+        return [event for user_id, event in self.sent if user_id == person.user.pk]
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> PublishedEvents:
+    """Records what telephony.events.send_now would hand to the channel layer. Writes must run inside
+    django_capture_on_commit_callbacks(execute=True) for their after-commit events to go."""
+    events = PublishedEvents()
+    monkeypatch.setattr(
+        "telephony.events.send_now", lambda user_id, message: events.sent.append((user_id, message["event"]))
+    )
+    return events

@@ -3,7 +3,11 @@
 // Every page of a company's user arrives server-rendered; then one WebSocket carries that user's events:
 //   {"type": "call.state", ...}                 the MyIstra call banner and call history;
 //   {"type": "voicemail.count", "unread": N}    the voicemail badge of the nav (on every page) and the
-//                                               message list of the voicemail page.
+//                                               message list of the voicemail page;
+//   {"type": "settings.changed", "dnd": bool, "presence": "..."}
+//                                               the presence bar of MyIstra's pages (a dial code such as
+//                                               *8 on a desk phone, another browser, the API), and the
+//                                               forwarding rules list (*2 103 adds a rule).
 // Each time the socket (re)connects, what the page shows is fetched again, since events sent while it
 // was down are lost.
 (function () {
@@ -275,6 +279,81 @@
     );
   }
 
+  // --- Presence and do not disturb (MyIstra's pages), the forwarding rules list --------------------
+
+  function setUpSettings() {
+    const bar = document.getElementById("status-bar");
+    const listUrl = document.getElementById("forwarding-rules")?.dataset.listUrl;
+    if (!bar && !listUrl) return;
+    const dndState = document.getElementById("dnd-state");
+    const dndToggle = document.getElementById("dnd-toggle");
+    const dndValue = document.getElementById("dnd-value");
+    const presence = document.getElementById("presence");
+    let statusSeen = 0;
+
+    function show(status) {
+      if (dndState && typeof status.dnd === "boolean") {
+        const on = status.dnd;
+        dndState.dataset.dnd = on ? "on" : "off";
+        dndState.textContent = on ? dndState.dataset.textOn : dndState.dataset.textOff;
+        dndToggle.textContent = on ? dndToggle.dataset.textOn : dndToggle.dataset.textOff;
+        dndToggle.setAttribute("aria-checked", on ? "true" : "false");
+        dndValue.value = on ? "off" : "on"; // what pressing the toggle asks for next
+      }
+      if (presence && status.presence) presence.value = status.presence;
+    }
+
+    async function refreshStatus() {
+      const seen = statusSeen;
+      const response = await fetch(bar.dataset.statusUrl, { credentials: "same-origin" });
+      if (loginLost(response) || !response.ok) return;
+      const data = await response.json();
+      if (seen !== statusSeen) return; // an event newer than this answer already showed the state
+      show(data);
+    }
+
+    async function refreshRules() {
+      const response = await fetch(listUrl, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const fresh = fragment(await response.text(), "#forwarding-rules");
+      const old = document.getElementById("forwarding-rules");
+      if (fresh && old) old.replaceWith(fresh);
+    }
+
+    // The answer to a presence or DND change is the new state.
+    async function post(form) {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrfToken() },
+      });
+      if (loginLost(response)) return;
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      statusSeen += 1;
+      show(await response.json());
+    }
+
+    handlers["settings.changed"] = (event) => {
+      statusSeen += 1;
+      show(event);
+      if (listUrl) refreshRules().catch(() => {});
+    };
+    resyncs.push((first) => {
+      if (bar) refreshStatus().catch(() => {});
+      if (listUrl && !first) refreshRules().catch(() => {});
+    });
+
+    if (!bar) return;
+    for (const form of [document.getElementById("presence-form"), document.getElementById("dnd-form")]) {
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        post(form).catch(() => form.submit());
+      });
+    }
+    presence.addEventListener("change", () => presence.form.requestSubmit());
+  }
+
   // --- The socket --------------------------------------------------------------------------------
 
   let delay = MIN_DELAY;
@@ -319,5 +398,6 @@
 
   setUpCallBanner();
   setUpVoicemail();
+  setUpSettings();
   connect();
 })();

@@ -15,6 +15,13 @@ class IsCompanyMember(BasePermission):
         return bool(user and user.is_authenticated and getattr(user, "company_id", None))
 
 
+class IsCompanyAdmin(IsCompanyMember):
+    """Only the company's admins, even to read (call barring rules)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return super().has_permission(request, view) and request.user.is_company_admin  # type: ignore[union-attr]
+
+
 class IsCompanyAdminOrReadOnly(IsCompanyMember):
     """Everyone of the company reads; only its admins write."""
 

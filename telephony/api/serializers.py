@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from directory.choices import Language, Role
 from directory.models import Company, User
-from telephony.models import Call, Device, Extension, extension_number_validator
+from telephony import actions
+from telephony.choices import Presence
+from telephony.models import (
+    BarringRule,
+    Call,
+    CallSettings,
+    Device,
+    Extension,
+    ForwardingRule,
+    PhoneNumber,
+    SpeedDial,
+    extension_number_validator,
+)
+from telephony.routing import DEFAULT_DIAL_CODES
 
 RING_DELAY_ERROR = _("The ring delay must be between 0 and 30 seconds.")
 
@@ -117,9 +133,12 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
             "sip_username",
             "ring_delay",
             "enabled",
+            "max_calls",
+            "number",
+            "avoid_voicemail",
             "created_at",
         ]
-        read_only_fields = ["id", "user", "user_display_name", "kind", "sip_username", "created_at"]
+        read_only_fields = ["id", "user", "user_display_name", "kind", "sip_username", "number", "created_at"]
 
 
 class CallSerializer(serializers.ModelSerializer[Call]):
@@ -167,3 +186,227 @@ class MeSerializer(UserSerializer):
     class Meta(UserSerializer.Meta):
         fields = [*UserSerializer.Meta.fields, "effective_language", "company", "devices"]
         read_only_fields = fields
+
+
+# --- A user's own call settings and forwarding rules ----------------------------------------------
+
+
+def _requesting_user(serializer: serializers.Field | serializers.BaseSerializer) -> User:
+    user = serializer.context["request"].user
+    assert isinstance(user, User)
+    return user
+
+
+class OwnPhoneNumberField(serializers.SlugRelatedField):
+    """One of the requesting user's own public numbers, by its number: nobody else's can be shown."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="number", **kwargs)
+
+    def get_queryset(self) -> QuerySet[PhoneNumber]:
+        return PhoneNumber.objects.filter(user=_requesting_user(self))
+
+
+class CompanyUserField(serializers.PrimaryKeyRelatedField):
+    """A user of the requesting user's company, by id; another company's ids do not exist here."""
+
+    def get_queryset(self) -> QuerySet[User]:
+        company_id = _requesting_user(self).company_id
+        assert company_id is not None  # IsCompanyMember ran first
+        return User.objects.filter(company_id=company_id)
+
+
+class CallSettingsSerializer(serializers.ModelSerializer[CallSettings]):
+    """DND, presence, home and mobile numbers, caller id and black/white list. Numbers are checked
+    (and tidied of spaces and dots) by telephony.settings_actions."""
+
+    home_number = serializers.CharField(max_length=30, allow_blank=True, required=False)
+    mobile_number = serializers.CharField(max_length=30, allow_blank=True, required=False)
+    caller_id_number = OwnPhoneNumberField(
+        allow_null=True, required=False, help_text=_("One of your public numbers, for caller_id “number”.")
+    )
+    screened_numbers = serializers.ListField(
+        child=serializers.CharField(max_length=30), required=False, max_length=200
+    )
+    extension = serializers.SerializerMethodField()
+    public_numbers = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CallSettings
+        fields = [
+            "dnd",
+            "presence",
+            "home_number",
+            "mobile_number",
+            "caller_id",
+            "caller_id_number",
+            "screening",
+            "reject_anonymous",
+            "screened_numbers",
+            "extension",
+            "public_numbers",
+        ]
+        read_only_fields = ["extension", "public_numbers"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_extension(self, call_settings: CallSettings) -> str | None:
+        extension = Extension.objects.filter(user_id=call_settings.user_id).first()
+        return extension.number if extension else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_public_numbers(self, call_settings: CallSettings) -> list[str]:
+        return list(
+            PhoneNumber.objects.filter(user_id=call_settings.user_id)
+            .order_by("number")
+            .values_list("number", flat=True)
+        )
+
+
+class ForwardingRuleSerializer(serializers.ModelSerializer[ForwardingRule]):
+    """A forwarding rule; what it means (a destination the user may call, callers for "listed"...)
+    is checked by telephony.settings_actions."""
+
+    callers = serializers.ListField(
+        child=serializers.CharField(max_length=30),
+        required=False,
+        max_length=100,
+        help_text=_("For origin “listed”: the callers' numbers."),
+    )
+    presences = serializers.ListField(
+        child=serializers.ChoiceField(choices=Presence.choices),
+        required=False,
+        help_text=_("Active only in these presence states; empty: whatever the presence."),
+    )
+    days = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        help_text=_("Active only on these weekdays, 0 = Monday; empty: every day."),
+    )
+    destination_number = serializers.CharField(
+        max_length=30,
+        allow_blank=True,
+        required=False,
+        help_text=_(
+            "For destination “number”: an extension, or an outside number without the outside prefix."
+        ),
+    )
+
+    class Meta:
+        model = ForwardingRule
+        fields = [
+            "id",
+            "position",
+            "label",
+            "enabled",
+            "condition",
+            "no_answer_after",
+            "origin",
+            "callers",
+            "presences",
+            "days",
+            "time_from",
+            "time_to",
+            "destination",
+            "destination_number",
+            "from_dial_code",
+        ]
+        read_only_fields = ["id", "position", "from_dial_code"]
+
+
+class MoveSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=["up", "down"])
+
+
+class RemoteTerminalSerializer(serializers.ModelSerializer[Device]):
+    """An outside number that rings as one of the user's phones (A6); avoid_voicemail asks it to
+    press a key first (A7). The number is set once, when it is added."""
+
+    number = serializers.CharField(max_length=30)
+    ring_delay = serializers.IntegerField(
+        min_value=0,
+        max_value=30,
+        required=False,
+        default=0,
+        error_messages={"min_value": RING_DELAY_ERROR, "max_value": RING_DELAY_ERROR},
+    )
+
+    class Meta:
+        model = Device
+        fields = ["id", "label", "number", "ring_delay", "enabled", "avoid_voicemail"]
+        read_only_fields = ["id"]
+
+
+# --- A company's call routing (admins write) --------------------------------------------------------
+
+
+class SpeedDialSerializer(serializers.ModelSerializer[SpeedDial]):
+    short_number = serializers.CharField(max_length=6)
+    number = serializers.CharField(
+        max_length=30, help_text=_("An extension, or an outside number without the outside prefix.")
+    )
+
+    class Meta:
+        model = SpeedDial
+        fields = ["id", "short_number", "number", "label"]
+        read_only_fields = ["id"]
+
+
+class BarringRuleSerializer(serializers.ModelSerializer[BarringRule]):
+    prefix = serializers.CharField(
+        max_length=30,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text=_("A number or its beginning, as users dial it without the outside prefix; or a class."),
+    )
+    user = CompanyUserField(allow_null=True, required=False, default=None)
+
+    class Meta:
+        model = BarringRule
+        fields = ["id", "direction", "number_class", "prefix", "allow", "user"]
+        read_only_fields = ["id"]
+        extra_kwargs = {"number_class": {"default": ""}, "allow": {"default": False}}
+
+
+class PhoneNumberSerializer(serializers.ModelSerializer[PhoneNumber]):
+    number = serializers.CharField(
+        max_length=30, help_text=_("As the carrier presents it, e.g. +33140000001.")
+    )
+    user = CompanyUserField(allow_null=True, required=False, default=None)
+
+    class Meta:
+        model = PhoneNumber
+        fields = ["id", "number", "destination", "user"]
+        read_only_fields = ["id"]
+
+
+class CompanyRoutingSerializer(serializers.ModelSerializer[Company]):
+    """The company's routing policy. dial_codes shows every feature's code in use; a PATCH of it
+    changes only the features it names ("" puts one back to its default)."""
+
+    main_number = serializers.CharField(max_length=30, allow_blank=True, required=False)
+    receptionist = CompanyUserField(allow_null=True, required=False)
+    dial_codes = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=5), required=False
+    )
+    default_dial_codes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Company
+        fields = [
+            "outside_prefix",
+            "country_code",
+            "main_number",
+            "receptionist",
+            "dial_codes",
+            "default_dial_codes",
+        ]
+
+    def to_representation(self, instance: Company) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["dial_codes"] = {str(f): code for f, code in actions.effective_dial_codes(instance).items()}
+        return data
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_default_dial_codes(self, company: Company) -> dict[str, str]:
+        return {str(feature): code for feature, code in DEFAULT_DIAL_CODES.items()}

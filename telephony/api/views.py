@@ -1,36 +1,50 @@
 """The REST API of a company's telephony.
 
 Every queryset starts from the requesting user's company, so another company's objects answer 404.
-Users read their company's directory (users, extensions) but only their own phones and calls; a
-company admin reads all of the company's. Writes go through telephony.actions.
+Users read their company's directory (users, extensions), speed dials, public numbers and routing
+policy, but only their own phones, calls, call settings and forwarding rules; a company admin reads
+all of the company's and alone changes its routing. Writes go through telephony.actions and
+telephony.settings_actions.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from directory.models import User
-from telephony import actions
-from telephony.choices import CallState
-from telephony.models import Call, Device, Extension
+from directory.models import Company, User
+from telephony import actions, settings_actions
+from telephony.choices import CallState, DeviceKind
+from telephony.models import BarringRule, Call, Device, Extension, ForwardingRule, PhoneNumber, SpeedDial
 
-from .permissions import IsCompanyAdminOrReadOnly, IsCompanyMember, IsOwnerOrCompanyAdmin
+from .permissions import IsCompanyAdmin, IsCompanyAdminOrReadOnly, IsCompanyMember, IsOwnerOrCompanyAdmin
 from .serializers import (
+    BarringRuleSerializer,
     CallSerializer,
+    CallSettingsSerializer,
+    CompanyRoutingSerializer,
     CreatedUserSerializer,
     DeviceSerializer,
     ExtensionSerializer,
+    ForwardingRuleSerializer,
     MeSerializer,
+    MoveSerializer,
+    PhoneNumberSerializer,
+    RemoteTerminalSerializer,
+    SpeedDialSerializer,
     UserCreateSerializer,
     UserSerializer,
 )
@@ -192,3 +206,291 @@ class MeView(APIView):
             .get(pk=_user(request).pk)
         )
         return Response(MeSerializer(user).data)
+
+
+# --- A user's own call settings, forwarding rules and remote terminals -------------------------------
+
+
+class MySettingsView(APIView):
+    """My call settings: DND, presence, home and mobile numbers, the number outside callees see, my
+    black or white list. A PATCH changes what it names and tells my browsers (like *8 on a phone)."""
+
+    permission_classes = [IsCompanyMember]
+
+    def _serializer(self, request: Request, *args: Any, **kwargs: Any) -> CallSettingsSerializer:
+        return CallSettingsSerializer(*args, context={"request": request}, **kwargs)
+
+    @extend_schema(responses=CallSettingsSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self._serializer(request, settings_actions.call_settings_for(_user(request))).data)
+
+    @extend_schema(request=CallSettingsSerializer, responses=CallSettingsSerializer)
+    def patch(self, request: Request) -> Response:
+        user = _user(request)
+        call_settings = settings_actions.call_settings_for(user)
+        serializer = self._serializer(request, call_settings, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            call_settings = settings_actions.update_call_settings(user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+        return Response(self._serializer(request, call_settings).data)
+
+
+class ForwardingRuleViewSet(viewsets.ModelViewSet):
+    """My forwarding rules, in the order they are tried. Among rules of one condition that match a
+    call, the first wins; POST move/ with {"direction": "up"} to change the order."""
+
+    permission_classes = [IsCompanyMember]
+    queryset = ForwardingRule.objects.none()  # names the model for the schema; get_queryset() scopes it
+    serializer_class = ForwardingRuleSerializer
+
+    def get_queryset(self) -> QuerySet[ForwardingRule]:
+        return (
+            ForwardingRule.objects.filter(user=_user(self.request))
+            .select_related("user__company__receptionist", "user__extension")
+            .order_by("position", "id")
+        )
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        try:
+            serializer.instance = settings_actions.create_forwarding_rule(
+                _user(self.request), **serializer.validated_data
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        rule = serializer.instance
+        assert isinstance(rule, ForwardingRule)
+        try:
+            serializer.instance = settings_actions.update_forwarding_rule(rule, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_destroy(self, instance: ForwardingRule) -> None:
+        settings_actions.delete_forwarding_rule(instance)
+
+    @extend_schema(request=MoveSerializer, responses=ForwardingRuleSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: str | None = None) -> Response:
+        """Swap the rule with the one before (up) or after it (down); answers the rules in their new order."""
+        serializer = MoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        up = serializer.validated_data["direction"] == "up"
+        settings_actions.move_forwarding_rule(self.get_object(), up=up)
+        return Response(ForwardingRuleSerializer(self.get_queryset(), many=True).data)
+
+
+class RemoteTerminalViewSet(viewsets.ModelViewSet):
+    """My remote terminals: outside numbers that ring with my phones (A6, A7)."""
+
+    permission_classes = [IsCompanyMember]
+    queryset = Device.objects.none()  # names the model for the schema; get_queryset() scopes it
+    serializer_class = RemoteTerminalSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Device]:
+        remote = Device.objects.filter(user=_user(self.request), kind=DeviceKind.REMOTE)
+        return remote.order_by("ring_delay", "id")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        data = serializer.validated_data
+        try:
+            serializer.instance = settings_actions.add_remote_terminal(
+                _user(self.request),
+                number=data["number"],
+                label=data.get("label") or _("Mobile"),
+                ring_delay=data.get("ring_delay", 0),
+                avoid_voicemail=data.get("avoid_voicemail", False),
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        device = serializer.instance
+        assert isinstance(device, Device)
+        data = serializer.validated_data
+        if "number" in data and data["number"] != device.number:
+            refusal = _("The number of a remote terminal cannot change: add another.")
+            raise ValidationError({"number": [refusal]})
+        try:
+            serializer.instance = settings_actions.update_remote_terminal(
+                _user(self.request),
+                device,
+                label=data.get("label"),
+                ring_delay=data.get("ring_delay"),
+                enabled=data.get("enabled"),
+                avoid_voicemail=data.get("avoid_voicemail"),
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_destroy(self, instance: Device) -> None:
+        settings_actions.delete_remote_terminal(_user(self.request), instance)
+
+
+# --- A company's call routing: speed dials, barring, public numbers, policy ---------------------------
+
+
+def _company(request: Request) -> Company:
+    company = _user(request).company
+    assert company is not None  # IsCompanyMember ran first
+    return company
+
+
+class SpeedDialViewSet(viewsets.ModelViewSet):
+    """The company's speed dials (C3): everyone reads them, admins change them."""
+
+    permission_classes = [IsCompanyAdminOrReadOnly]
+    queryset = SpeedDial.objects.none()  # names the model for the schema; get_queryset() scopes it
+    serializer_class = SpeedDialSerializer
+
+    def get_queryset(self) -> QuerySet[SpeedDial]:
+        return SpeedDial.objects.for_company(_company_id(self.request)).order_by("short_number")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        try:
+            serializer.instance = actions.create_speed_dial(
+                company=_company(self.request), **serializer.validated_data
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        speed_dial = serializer.instance
+        assert isinstance(speed_dial, SpeedDial)
+        data = serializer.validated_data
+        try:
+            serializer.instance = actions.update_speed_dial(
+                speed_dial=speed_dial,
+                short_number=data.get("short_number", speed_dial.short_number),
+                number=data.get("number", speed_dial.number),
+                label=data.get("label", speed_dial.label),
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_destroy(self, instance: SpeedDial) -> None:
+        actions.delete_speed_dial(speed_dial=instance)
+
+
+class BarringRuleViewSet(viewsets.ModelViewSet):
+    """The company's call barring rules (B5 incoming, C4 outgoing): its admins only."""
+
+    permission_classes = [IsCompanyAdmin]
+    queryset = BarringRule.objects.none()  # names the model for the schema; get_queryset() scopes it
+    serializer_class = BarringRuleSerializer
+
+    def get_queryset(self) -> QuerySet[BarringRule]:
+        return BarringRule.objects.for_company(_company_id(self.request)).order_by("direction", "id")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        try:
+            serializer.instance = actions.create_barring_rule(
+                company=_company(self.request), **serializer.validated_data
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        rule = serializer.instance
+        assert isinstance(rule, BarringRule)
+        data = serializer.validated_data
+        try:
+            serializer.instance = actions.update_barring_rule(
+                rule=rule,
+                direction=data.get("direction", rule.direction),
+                number_class=data.get("number_class", rule.number_class),
+                prefix=data.get("prefix", rule.prefix),
+                allow=data.get("allow", rule.allow),
+                user=data.get("user", rule.user),
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_destroy(self, instance: BarringRule) -> None:
+        actions.delete_barring_rule(rule=instance)
+
+
+class PhoneNumberViewSet(viewsets.ModelViewSet):
+    """The company's public numbers (DIDs) and where each rings: everyone reads, admins change."""
+
+    permission_classes = [IsCompanyAdminOrReadOnly]
+    queryset = PhoneNumber.objects.none()  # names the model for the schema; get_queryset() scopes it
+    serializer_class = PhoneNumberSerializer
+
+    def get_queryset(self) -> QuerySet[PhoneNumber]:
+        return PhoneNumber.objects.for_company(_company_id(self.request)).order_by("number")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        try:
+            serializer.instance = actions.create_phone_number(
+                company=_company(self.request), **serializer.validated_data
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        phone_number = serializer.instance
+        assert isinstance(phone_number, PhoneNumber)
+        data = serializer.validated_data
+        try:
+            serializer.instance = actions.update_phone_number(
+                phone_number=phone_number,
+                number=data.get("number", phone_number.number),
+                destination=data.get("destination", phone_number.destination),
+                user=data.get("user", phone_number.user),
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_destroy(self, instance: PhoneNumber) -> None:
+        actions.delete_phone_number(phone_number=instance)
+
+
+POLICY_FIELDS = frozenset({"outside_prefix", "country_code", "main_number", "receptionist"})
+
+
+class CompanyRoutingView(APIView):
+    """The company's routing policy: outside prefix (C2), country code, company number (A4),
+    receptionist, dial codes. Everyone of the company reads it; its admins PATCH it."""
+
+    permission_classes = [IsCompanyAdminOrReadOnly]
+
+    def _serializer(self, request: Request, *args: Any, **kwargs: Any) -> CompanyRoutingSerializer:
+        return CompanyRoutingSerializer(*args, context={"request": request}, **kwargs)
+
+    def _company(self, request: Request) -> Company:
+        return Company.objects.get(pk=_company_id(request))
+
+    @extend_schema(responses=CompanyRoutingSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(self._serializer(request, self._company(request)).data)
+
+    @extend_schema(request=CompanyRoutingSerializer, responses=CompanyRoutingSerializer)
+    def patch(self, request: Request) -> Response:
+        company = self._company(request)
+        serializer = self._serializer(request, company, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            if POLICY_FIELDS & set(data):
+                try:
+                    actions.update_routing_policy(
+                        company=company,
+                        outside_prefix=data.get("outside_prefix", company.outside_prefix),
+                        country_code=data.get("country_code", company.country_code),
+                        main_number=data.get("main_number", company.main_number),
+                        receptionist=data.get("receptionist", company.receptionist),
+                    )
+                except DjangoValidationError as error:
+                    raise _action_error(error) from error
+            if "dial_codes" in data:
+                codes = {**company.dial_codes, **data["dial_codes"]}
+                try:
+                    actions.set_dial_codes(company=company, codes=codes)
+                except DjangoValidationError as error:
+                    # Each refused code under dial_codes, named by its feature as the client sent it.
+                    raise ValidationError({"dial_codes": error.message_dict}) from error
+        return Response(self._serializer(request, self._company(request)).data)

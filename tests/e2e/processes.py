@@ -18,7 +18,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each test slot (ISTRA_TEST_SLOT, config/test_settings.py) keeps its own logs and ready files.
-LOG_DIR = ROOT / "var" / ("test-logs" + (f"-{settings.TEST_SLOT}" if settings.TEST_SLOT else ""))
+LOG_DIR = ROOT / "var" / ("test-logs" + (f"-{slot}" if (slot := getattr(settings, "TEST_SLOT", 0)) else ""))
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
