@@ -332,6 +332,13 @@ class CallSession:
                     caller_leg=first_call_on_channel,
                 ),
             )
+        if isinstance(plan, RingDevices) and plan.external:
+            # One of the company's own public numbers: reach it on the platform, not through the
+            # carrier and back, so the forwarding path (and its loop guard) stays with the call.
+            did = await self.bridge.directory.did_target(plan.targets[0].number)
+            if did is not None and did.company_id == caller_party.company_id:
+                await self.route(did.dial, answered=answered, new_record=False)
+                return
         if callee is not None:
             self.writer.submit(
                 records.set_callee,

@@ -202,6 +202,11 @@ def create_user(
             "number": extension,
             "company": company.name,
         }
+    prefix = company.outside_prefix
+    if prefix and extension.startswith(prefix) and "extension" not in errors:
+        errors["extension"] = _(
+            "Extension %(number)s starts with the outside line prefix %(prefix)s: it could never be dialled."
+        ) % {"number": extension, "prefix": prefix}
     if errors:
         raise ValidationError(errors)
     user = User(

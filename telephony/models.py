@@ -405,7 +405,7 @@ class SpeedDial(models.Model):
     short_number = models.CharField(
         _("short number"), max_length=6, validators=[RegexValidator(r"^[0-9]{2,6}$", _("2 to 6 digits."))]
     )
-    # As a user would dial it: an extension, or an outside number with or without the outside prefix.
+    # An extension, or an outside number written without the outside prefix (0612345678, +44...).
     number = models.CharField(_("number"), max_length=20, validators=[phone_number_validator])
     label = models.CharField(_("label"), max_length=60, blank=True)
 

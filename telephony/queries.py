@@ -70,7 +70,7 @@ def outside_number_of(user: User, company: Company) -> str:
     chosen = ""
     if settings.caller_id_number_id is not None:
         chosen = (
-            PhoneNumber.objects.filter(pk=settings.caller_id_number_id, company=company)
+            PhoneNumber.objects.filter(pk=settings.caller_id_number_id, company=company, user=user)
             .values_list("number", flat=True)
             .first()
             or ""
@@ -134,7 +134,10 @@ def rules_of(user_id: int, country_code: str) -> tuple[routing.Rule, ...]:
             time_from=rule.time_from,
             time_to=rule.time_to,
         )
-        for rule in ForwardingRule.objects.filter(user_id=user_id, enabled=True).order_by("position", "id")
+        # A dial code's rule (*2 103) comes first among rules of the same position.
+        for rule in ForwardingRule.objects.filter(user_id=user_id, enabled=True).order_by(
+            "position", "-from_dial_code", "id"
+        )
     )
 
 

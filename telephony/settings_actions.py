@@ -98,6 +98,13 @@ def check_forward_destination(user: User, number: str) -> str:
             _("You are not allowed to call %(number)s, so calls cannot be forwarded there.")
             % {"number": number}
         )
+    own_numbers = {
+        routing.canonical(n, policy.country_code) for n in user.phone_numbers.values_list("number", flat=True)
+    }
+    if target.number in own_numbers:
+        raise ValidationError(
+            _("%(number)s is your own public number: calls cannot be forwarded to it.") % {"number": number}
+        )
     return target.number
 
 

@@ -193,3 +193,51 @@ def test_a_blacklist_refuses_listed_colleagues_and_a_whitelist_lets_only_listed_
             return blacklisted, not_listed
 
     assert asyncio.run(scenario()) == (403, 403)
+
+
+@pytest.mark.usefixtures("numbers")
+def test_a_colleagues_public_number_dialled_inside_rings_them_without_the_carrier(
+    acme: Company, bob: Person, carol: Person
+) -> None:
+    PhoneNumber.objects.create(company=acme, number="+33140000102", destination="user", user=carol.user)
+
+    async def scenario() -> str:
+        async with outside_world() as pstn, phone(bob) as bob_phone, phone(carol) as carol_phone:
+            call = await bob_phone.invite("00140000102")
+            incoming = await carol_phone.wait_incoming(timeout=5)
+            await incoming.answer()
+            await call.wait_status(200, timeout=5)
+            await call.hangup()
+            await pstn.assert_not_rung()
+            return incoming.caller_number
+
+    assert asyncio.run(scenario()) == bob.extension
+
+
+@pytest.mark.usefixtures("numbers")
+def test_forwarding_between_public_numbers_cannot_loop_through_the_carrier(
+    acme: Company, bob: Person, carol: Person, dave: Person
+) -> None:
+    """bob forwards to carol's public number, carol to bob's: the loop guard still sees the path."""
+    from telephony.models import ForwardingRule
+
+    PhoneNumber.objects.create(company=acme, number="+33140000102", destination="user", user=carol.user)
+    for person, target in ((bob, "+33140000102"), (carol, BOB_DID)):
+        ForwardingRule.objects.create(
+            company=acme,
+            user=person.user,
+            condition="always",
+            destination="number",
+            destination_number=target,
+        )
+
+    async def scenario() -> None:
+        async with outside_world() as pstn, phone(bob) as bob_phone, phone(dave) as dave_phone:
+            call = await dave_phone.invite(bob.extension)
+            incoming = await bob_phone.wait_incoming(timeout=5)
+            await incoming.answer()
+            await call.wait_status(200, timeout=5)
+            await call.hangup()
+            await pstn.assert_not_rung()
+
+    asyncio.run(scenario())
