@@ -4,10 +4,18 @@ from django.db import transaction
 from directory.choices import Role
 from directory.models import Company
 from telephony.actions import create_user
+from telephony.models import BarringRule, PhoneNumber, SpeedDial
 from voicemail.actions import ensure_mailbox, set_pin
 
 PORTAL_PASSWORD = "istra-demo"
 VOICEMAIL_PIN = "2580"
+
+# company slug -> (company number, {login: public number}): calls from the carrier to these reach
+# their users; outside calls show them (A3, A4).
+PUBLIC_NUMBERS = {
+    "acme": ("+33140000000", {"alice": "+33140000100", "bob": "+33140000101"}),
+    "globex": ("+33150000000", {"gina": "+33150000100"}),
+}
 
 # company slug, name, language, [(login, first, last, extension, role)]
 DEMO = [
@@ -68,3 +76,19 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{name:7} {login:6} ext {extension}  SIP {credentials.username} / {credentials.password}"
                 )
+            self.routing_demo(company)
+
+    def routing_demo(self, company: Company) -> None:
+        """What an administrator sets first: public numbers, the receptionist, a speed dial, and
+        premium-rate numbers barred (myTelephony > Call routing shows and changes them)."""
+        main, numbers = PUBLIC_NUMBERS[company.slug]
+        company.main_number = main
+        company.receptionist = company.users.filter(role=Role.ADMIN).first()
+        company.save()
+        for login, number in numbers.items():
+            user = company.users.get(username=login)
+            PhoneNumber.objects.create(
+                company=company, number=number, destination=PhoneNumber.Destination.USER, user=user
+            )
+        SpeedDial.objects.create(company=company, short_number="230", number="0145678900", label="Mr Jones")
+        BarringRule.objects.create(company=company, direction="out", number_class="premium")
