@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
-from telephony import features, records
+from telephony import clock, features, records
 from telephony.choices import CallOutcome, LegRole
 from telephony.records import NewCall
 from telephony.routing import (
@@ -306,7 +306,7 @@ class CallSession:
             )
         if callee is not None:
             callee = await self._live_device_states(callee)
-        now = timezone.now()
+        now = clock.now()
         facts = CallFacts(
             caller=caller_party, dialled=dialled, origin=self.origin, forwarded_by=self.forwarded_by
         )
@@ -327,7 +327,7 @@ class CallSession:
                     dialled=dialled,
                     channel_id=self.caller.channel_id,
                     endpoint=self.caller.endpoint,
-                    started_at=now,
+                    started_at=timezone.now(),
                     # A call-back from the voicemail menu reuses a channel already recorded.
                     caller_leg=first_call_on_channel,
                 ),

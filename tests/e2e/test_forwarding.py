@@ -4,11 +4,14 @@ destinations through the carrier, barring on a forward, and loops."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from config import test_settings
 from directory.models import Company
 from telephony.choices import CallOutcome, Presence, RuleCondition, RuleDestination, RuleOrigin
 from telephony.models import BarringRule, CallSettings, ForwardingRule
@@ -304,3 +307,49 @@ def test_a_forwarded_call_nobody_answers_ends_in_the_last_users_voicemail_or_as_
 
     assert asyncio.run(scenario()) == 200
     assert ended_call(caller_user=carol.user).reason == "voicemail"
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[Callable[[str], None]]:
+    """Freeze the bridge's routing clock (telephony.clock) at an ISO instant."""
+    path = Path(test_settings.FAKE_CLOCK_FILE)
+
+    def freeze(instant: str) -> None:
+        path.write_text(instant)
+
+    try:
+        yield freeze
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_office_hours_follow_the_company_clock_across_the_daylight_saving_change(
+    acme: Company, bob: Person, carol: Person, dave: Person, frozen_clock: Callable[[str], None]
+) -> None:
+    """A weekday-and-Sunday 9:00-19:00 rule of a Paris company, on the day clocks go forward
+    (Sunday 29 March 2026, 02:00 -> 03:00): 07:30 UTC is 09:30 in Paris, inside the window, though
+    it would be outside in UTC or in winter time; 06:30 UTC is 08:30 in Paris, outside."""
+    acme.timezone = "Europe/Paris"
+    acme.save()
+    rule(
+        bob,
+        RuleCondition.ALWAYS,
+        destination_number=dave.extension,
+        days=[0, 1, 2, 3, 4, 6],
+        time_from=time(9, 0),
+        time_to=time(19, 0),
+    )
+
+    async def scenario() -> None:
+        async with phone(bob) as bob_phone, phone(carol) as carol_phone, phone(dave) as dave_phone:
+            frozen_clock("2026-03-29T07:30:00+00:00")
+            call = await carol_phone.invite(bob.extension)
+            await dave_phone.wait_incoming(timeout=5)
+            await call.cancel()
+            frozen_clock("2026-03-29T06:30:00+00:00")
+            call = await carol_phone.invite(bob.extension)
+            await bob_phone.wait_incoming(timeout=5)
+            await call.cancel()
+            assert len(dave_phone.invites_received) == 1
+
+    asyncio.run(scenario())
