@@ -138,6 +138,11 @@ def test_an_outside_caller_is_shown_with_their_number_and_anonymous_ones_can_be_
                 incoming = await bob_phone.wait_incoming(timeout=5)
                 shown = incoming.caller_number
                 await call.cancel()
+            async with outside_caller("anonymous") as anonymous:
+                call = await anonymous.invite(BOB_DID)
+                incoming = await bob_phone.wait_incoming(timeout=5)
+                assert incoming.caller_number == "anonymous"
+                await call.cancel()
             await asyncio.to_thread(
                 CallSettings.objects.update_or_create, user=bob.user, defaults={"reject_anonymous": True}
             )
