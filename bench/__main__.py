@@ -48,11 +48,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--vm-concurrent", type=int, default=10, help="concurrent voicemail deposits per round"
     )
     parser.add_argument("--vm-seconds", type=float, default=3.0, help="audio sent per voicemail deposit")
+    parser.add_argument(
+        "--routing-only",
+        action="store_true",
+        help="run only the routing decision benchmark (plan_call timed in this process, no platform)",
+    )
+    parser.add_argument("--no-routing", action="store_true", help="skip the routing decision benchmark")
+    parser.add_argument(
+        "--routing-calls", type=int, default=20_000, help="calls per round of the routing decision benchmark"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not args.no_routing:
+        # First, while the machine is quiet: routing is a pure function, it needs no platform.
+        from . import routing
+
+        routing.main(args.routing_calls)
+        if args.routing_only:
+            return 0
     env = environment.apply()  # before Django reads its settings
     import django
 

@@ -202,6 +202,12 @@ def create_user(
             "number": extension,
             "company": company.name,
         }
+    from .routing import EMERGENCY_NUMBERS
+
+    if extension in EMERGENCY_NUMBERS and "extension" not in errors:
+        errors["extension"] = _("%(number)s is an emergency number: it cannot be an extension.") % {
+            "number": extension
+        }
     prefix = company.outside_prefix
     if prefix and extension.startswith(prefix) and "extension" not in errors:
         errors["extension"] = _(

@@ -91,16 +91,20 @@ def policy_for(company: Company | int) -> Policy:
         short: routing.canonical(number, cc)
         for short, number in SpeedDial.objects.filter(company=company).values_list("short_number", "number")
     }
-    barring = tuple(
-        routing.BarringRule(
-            direction=rule.direction,
-            user_id=rule.user_id,
-            number_class=rule.number_class,
-            prefix=routing.to_e164(rule.prefix, cc) if rule.prefix else "",
-            allow=rule.allow,
+    barring = []
+    for rule in BarringRule.objects.filter(company=company):
+        prefix, number_class = (
+            routing.barring_target(rule.prefix, cc) if rule.prefix else ("", rule.number_class)
         )
-        for rule in BarringRule.objects.filter(company=company)
-    )
+        barring.append(
+            routing.BarringRule(
+                direction=rule.direction,
+                user_id=rule.user_id,
+                number_class=number_class,
+                prefix=prefix,
+                allow=rule.allow,
+            )
+        )
     return Policy(
         company_id=company.pk,
         timezone=company.timezone,
@@ -111,7 +115,7 @@ def policy_for(company: Company | int) -> Policy:
         receptionist=receptionist,
         dial_codes=routing.dial_code_table(company.dial_codes),
         speed_dials=speed_dials,
-        barring=barring,
+        barring=tuple(barring),
     )
 
 

@@ -29,11 +29,11 @@ of the user on whose behalf the call goes out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -94,8 +94,25 @@ def to_e164(number: str, country_code: str) -> str:
     return number
 
 
+def barring_target(prefix: str, country_code: str) -> tuple[str, str]:
+    """What an administrator's barring prefix means, as (E.164 prefix, class): "06" is the prefix
+    +336; "00" or "+" alone is every international number, "0" alone every national one."""
+    prefix = prefix.strip().replace(" ", "")
+    if prefix in ("00", "+"):
+        return "", NumberClass.INTERNATIONAL
+    if prefix == "0":
+        return "", NumberClass.NATIONAL
+    return to_e164(prefix, country_code), ""
+
+
 def canonical(number: str, country_code: str) -> str:
     """How a number is compared: an extension (up to 6 digits) as is, an outside number in E.164."""
+    return _canonical(number, country_code)
+
+
+@lru_cache(maxsize=4096)
+def _canonical(number: str, country_code: str) -> str:
+    # Cached: a call's decision needs its caller's number in this form several times.
     number = number.strip().replace(" ", "")
     if len(number) <= 6 and not number.startswith("+"):
         return number
@@ -115,10 +132,20 @@ MOBILE_RANGES: dict[str, tuple[str, ...]] = {"33": ("6", "7"), "32": ("4",), "41
 PREMIUM_RANGES: dict[str, tuple[str, ...]] = {"33": ("89", "81", "82"), "44": ("9",)}
 
 
+ANONYMOUS_CLASSES = frozenset({NumberClass.ANONYMOUS})
+
+
 def number_classes(number: str, country_code: str, *, anonymous: bool = False) -> frozenset[str]:
     """The barring classes an outside number (E.164, or a short national number) belongs to."""
     if anonymous or not number:
-        return frozenset({NumberClass.ANONYMOUS})
+        return ANONYMOUS_CLASSES
+    return _number_classes(number, country_code)
+
+
+@lru_cache(maxsize=4096)
+def _number_classes(number: str, country_code: str) -> frozenset[str]:
+    # Cached: the same callers and destinations come back call after call, and barring asks for
+    # the classes of each number it checks.
     home = f"+{country_code}"
     if number.startswith("+") and not number.startswith(home):
         return frozenset({NumberClass.INTERNATIONAL})
@@ -335,6 +362,9 @@ def interpret(dialled: str, policy: Policy) -> Dialled:
         return External(dialled) if dialled[1:].isdigit() and len(dialled) > 4 else Unknown()
     if not dialled.isdigit():
         return Unknown()
+    if dialled in EMERGENCY_NUMBERS:
+        # Emergency services answer without the outside prefix, whatever the extension plan.
+        return External(dialled)
     if dialled in policy.speed_dials:
         short = policy.speed_dials[dialled]
         return Internal(short) if len(short) <= 6 and not short.startswith("+") else External(short)
@@ -648,6 +678,71 @@ def _rule_matches(
     return True
 
 
+# A user with this many rules has them indexed (see _RuleIndex); fewer are simply scanned.
+INDEX_RULES_FROM = 16
+
+
+class _RuleIndex:
+    """A long list of rules sorted out once, for every call to its user: which rules a call can
+    match at all, given the callee's presence, the call's origin, the caller's number and the day.
+
+    It only leaves out rules that _rule_matches would refuse, and keeps the others in order; every
+    rule it gives is still checked by _rule_matches (time windows are left to it alone)."""
+
+    __slots__ = ("by_call", "listed", "rules")
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        # (presence, origin, anonymous, weekday) -> the enabled rules not for listed callers whose
+        # origin, presence and day filters such a call passes, and their positions; filled as calls
+        # come.
+        self.by_call: dict[tuple[str, str, bool, int], tuple[tuple[Rule, ...], frozenset[int]]] = {}
+        # A caller's number -> the positions of the enabled rules for listed callers naming it.
+        self.listed: dict[str, list[int]] = {}
+        for position, rule in enumerate(rules):
+            if rule.enabled and rule.origin == "listed":
+                for number in rule.callers:
+                    self.listed.setdefault(number, []).append(position)
+
+    def candidates(
+        self, presence: str, origin: str, anonymous: bool, weekday: int, keys: frozenset[str]
+    ) -> Sequence[Rule]:
+        call = (presence, origin, anonymous, weekday)
+        found = self.by_call.get(call)
+        if found is None:
+            positions = [
+                position
+                for position, rule in enumerate(self.rules)
+                if rule.enabled
+                and (not rule.presences or presence in rule.presences)
+                and (not rule.days or weekday in rule.days)
+                and (
+                    rule.origin == "all"
+                    or (rule.origin == "anonymous" and anonymous)
+                    or (rule.origin not in ("anonymous", "listed") and rule.origin == origin)
+                )
+            ]
+            found = self.by_call[call] = (tuple(self.rules[p] for p in positions), frozenset(positions))
+        listed = {position for key in keys for position in self.listed.get(key, ())}
+        if not listed:
+            return found[0]
+        return [self.rules[position] for position in sorted(listed.union(found[1]))]
+
+
+_RULE_INDEXES: dict[int, _RuleIndex] = {}
+
+
+def _rule_index(rules: tuple[Rule, ...]) -> _RuleIndex:
+    """The index of this very tuple of rules (the bridge keeps a user's settings between calls)."""
+    index = _RULE_INDEXES.get(id(rules))
+    # The index holds its tuple: while it is here, no other tuple can have the same id.
+    if index is None or index.rules is not rules:
+        if len(_RULE_INDEXES) >= 1024:
+            _RULE_INDEXES.clear()
+        index = _RULE_INDEXES[id(rules)] = _RuleIndex(rules)
+    return index
+
+
 def _destination(rule: Rule, facts: CallFacts, callee: Callee, policy: Policy) -> Next | None:
     """Where the rule sends the call, or None if it cannot (nothing set, barred, the callee themself)."""
     if rule.destination == "voicemail":
@@ -695,8 +790,14 @@ def matching_rules(
     local = now.astimezone(_zone(policy.timezone))
     weekday, clock = local.weekday(), local.time()
     keys = _caller_keys(facts.caller, policy.country_code)
-    for rule in callee.rules:
-        if rule.condition in found or not _rule_matches(rule, facts, keys, callee.presence, weekday, clock):
+    presence = callee.presence
+    rules: Sequence[Rule] = callee.rules
+    if len(rules) >= INDEX_RULES_FROM:
+        # Only the rules this call can match (same order): a user may have a hundred.
+        anonymous = facts.caller.anonymous or not facts.caller.number
+        rules = _rule_index(callee.rules).candidates(presence, facts.origin, anonymous, weekday, keys)
+    for rule in rules:
+        if rule.condition in found or not _rule_matches(rule, facts, keys, presence, weekday, clock):
             continue
         target = _destination(rule, facts, callee, policy)
         if target is not None:
