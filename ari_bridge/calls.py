@@ -156,6 +156,8 @@ class CallSession:
         # legs of an earlier one are ignored.
         self.generation = 0
         self.ringing_sent = False
+        # Channels Asterisk told us are hanging up or gone.
+        self.gone: set[str] = set()
         # Who is calling, once known (start()): what voicemail and call-backs need.
         self.company_id = 0
         self.company_timezone = "UTC"
@@ -610,6 +612,7 @@ class CallSession:
         elif kind in HANGUP_EVENTS:
             channel_id = event["channel"]["id"]
             cause = event.get("cause") if kind != "StasisEnd" else None
+            self.gone.add(channel_id)
             if channel_id == self.caller.channel_id:
                 await self.on_caller_gone()
             elif channel_id in self.legs:
@@ -739,8 +742,11 @@ class CallSession:
         )
 
     async def _teardown(self) -> None:
+        # Channels already hanging up, or legs this call hung up itself, need no request.
+        hung_up = {leg.channel_id for leg in self.legs.values() if leg.status == LegStatus.FAILED}
+        live = [cid for cid in self.channel_ids if cid not in self.gone and cid not in hung_up]
         results: list[Any] = await asyncio.gather(
-            *(self.client.hangup(cid) for cid in self.channel_ids), return_exceptions=True
+            *(self.client.hangup(cid) for cid in live), return_exceptions=True
         )
         if self.bridge_id:
             results.append(

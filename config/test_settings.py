@@ -36,7 +36,5 @@ from .settings import *  # noqa: E402, F403
 
 TEST_SLOT = SLOT
 # telephony.clock: an end-to-end test may freeze the bridge's routing clock by writing this file.
-FAKE_CLOCK_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(__file__)), "var", f"test-clock{_suffix}.txt"
-)
+FAKE_CLOCK_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", f"test-clock{_suffix}.txt")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,15 +2,23 @@
 
 One Call row per call, one CallLeg row per channel. Each change is one transaction, and the users the
 call involves hear of it on their live channel after that transaction commits.
+
+The bridge makes several of these writes per call, hundreds a second under load, and a database round
+trip costs it more CPU than anything else here. So each write is a single SQL statement (the call and
+its legs together when it changes both), not the ORM's lock, read, instance and save per row. Being
+one statement, a write is atomic by itself: alone it is its own transaction, and in a batch
+(ari_bridge.records) it needs no savepoint unless another write of the batch fails.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, models
 
 from .choices import CallOutcome, CallState, LegRole
 from .events import call_event_for, publish_on_commit
@@ -32,6 +40,106 @@ class NewCall:
     started_at: datetime
     # False for a second call placed on a channel already recorded (a call-back from voicemail).
     caller_leg: bool = True
+    # The callee when already known: the same as set_callee right after, without a write of its own.
+    callee_user_id: int | None = None
+    callee_number: str = ""
+    callee_name: str = ""
+
+
+# The statements name the tables and columns of telephony/models.py (Call, CallLeg); the inserts take
+# their columns and defaults from the models, and tests/test_records.py checks rows against the ORM's.
+
+
+class _Insert:
+    """INSERT of one row as `Model(**values).save()` writes it: the fields given, every other one at its
+    default (a field with a database default is left to the database, as the ORM does)."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.fields = [
+            field
+            for field in model._meta.concrete_fields
+            if field is not model._meta.auto_field and not field.has_db_default()
+        ]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.get_attname_column()[1] or "") for field in self.fields)
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        self.sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
+        # Constant defaults are prepared once; a callable one (uuid4, now, ...) is called for each row.
+        self.computed = [field for field in self.fields if field.has_default() and callable(field.default)]
+        self.constants = {
+            field.attname: field.get_db_prep_save(field.get_default(), connection)
+            for field in self.fields
+            if field not in self.computed
+        }
+
+    def params(self, **values: Any) -> list[Any]:
+        row = {**self.constants, **values}
+        for field in self.computed:
+            if field.attname not in values:
+                row[field.attname] = field.get_db_prep_save(field.get_default(), connection)
+        return [row[field.attname] for field in self.fields]
+
+
+_INSERT_CALL = _Insert(Call)
+_INSERT_LEG = _Insert(CallLeg)
+
+# What call_event_for reads of a call, in model field order (as Model.from_db takes them).
+_EVENT_FIELDS = [
+    field.attname
+    for field in Call._meta.concrete_fields
+    if field.attname
+    in {
+        "id",
+        "state",
+        "outcome",
+        "caller_user_id",
+        "caller_number",
+        "caller_name",
+        "dialled_number",
+        "callee_user_id",
+        "callee_number",
+        "callee_name",
+        "started_at",
+        "answered_at",
+        "ended_at",
+    }
+]
+_RETURNING = "RETURNING " + ", ".join(_EVENT_FIELDS)
+
+
+def _db_datetime(model: type[models.Model], name: str, value: datetime) -> datetime:
+    """A time as the ORM would store it: a naive one (a bug) is taken in the default time zone, warned of."""
+    if value.utcoffset() is not None:
+        return value
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.DateTimeField)
+    prepared: datetime = field.get_prep_value(value)
+    return prepared
+
+
+def _call_from_row(row: Sequence[Any], **changed: Any) -> Call:
+    """The call as the ORM would hold it after saving `changed`: the row read back, with the values this
+    write set kept as given (the events carry them exactly as the ORM instance did)."""
+    call = Call.from_db(connection.alias, _EVENT_FIELDS, row)
+    for name, value in changed.items():
+        setattr(call, name, value)
+    return call
+
+
+def _execute(sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _fetch_row(sql: str, params: dict[str, Any]) -> Sequence[Any] | None:
+    """Run one statement that returns rows; its first row, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _missing(call_id: uuid.UUID) -> Call.DoesNotExist:
+    return Call.DoesNotExist(f"Call {call_id} does not exist.")
 
 
 def _publish(call: Call) -> None:
@@ -41,9 +149,14 @@ def _publish(call: Call) -> None:
         publish_on_commit(user_id, call_event_for(call, user_id))
 
 
-@transaction.atomic
+# The call and its caller's leg in one statement (the leg's foreign key is checked once the statement
+# is done, or at commit, when the call row is there).
+_INSERT_CALL_AND_LEG = f"WITH new_call AS ({_INSERT_CALL.sql}) {_INSERT_LEG.sql}"
+
+
 def start_call(new: NewCall) -> None:
-    Call.objects.create(
+    started_at = _db_datetime(Call, "started_at", new.started_at)
+    call = _INSERT_CALL.params(
         id=new.call_id,
         company_id=new.company_id,
         asterisk_server=new.asterisk_server,
@@ -52,92 +165,159 @@ def start_call(new: NewCall) -> None:
         caller_number=new.caller_number,
         caller_name=new.caller_name,
         dialled_number=new.dialled,
-        started_at=new.started_at,
+        callee_user_id=new.callee_user_id,
+        callee_number=new.callee_number,
+        callee_name=new.callee_name,
+        started_at=started_at,
     )
     if not new.caller_leg:
+        _execute(_INSERT_CALL.sql, call)
         return
-    CallLeg.objects.create(
+    leg = _INSERT_LEG.params(
         call_id=new.call_id,
         role=LegRole.CALLER,
         device_id=new.caller_device_id,
         channel_id=new.channel_id,
         endpoint=new.endpoint,
-        started_at=new.started_at,
-        answered_at=new.started_at,
+        started_at=started_at,
+        answered_at=started_at,
+    )
+    _execute(_INSERT_CALL_AND_LEG, call + leg)
+
+
+def set_callee(call_id: uuid.UUID, *, user_id: int | None, number: str, name: str) -> None:
+    _execute(
+        "UPDATE telephony_call SET callee_user_id = %(user_id)s, callee_number = %(number)s,"
+        " callee_name = %(name)s WHERE id = %(call_id)s",
+        {"call_id": call_id, "user_id": user_id, "number": number, "name": name},
     )
 
 
-@transaction.atomic
-def set_callee(call_id: uuid.UUID, *, user_id: int | None, number: str, name: str) -> None:
-    Call.objects.filter(id=call_id).update(callee_user_id=user_id, callee_number=number, callee_name=name)
-
-
-@transaction.atomic
 def set_forwarded(call_id: uuid.UUID, *, by_user_id: int) -> None:
     """A forwarding rule of this user sent the call on: it shows in their history too."""
-    Call.objects.filter(id=call_id).update(forwarded_by_id=by_user_id)
+    _execute(
+        "UPDATE telephony_call SET forwarded_by_id = %(by_user_id)s WHERE id = %(call_id)s",
+        {"call_id": call_id, "by_user_id": by_user_id},
+    )
 
 
-@transaction.atomic
 def add_callee_leg(
     call_id: uuid.UUID, *, device_id: int | None, channel_id: str, endpoint: str, at: datetime
 ) -> None:
-    CallLeg.objects.create(
-        call_id=call_id,
-        role=LegRole.CALLEE,
-        device_id=device_id,
-        channel_id=channel_id,
-        endpoint=endpoint,
-        started_at=at,
+    _execute(
+        _INSERT_LEG.sql,
+        _INSERT_LEG.params(
+            call_id=call_id,
+            role=LegRole.CALLEE,
+            device_id=device_id,
+            channel_id=channel_id,
+            endpoint=endpoint,
+            started_at=_db_datetime(CallLeg, "started_at", at),
+        ),
     )
 
 
-@transaction.atomic
+# Only a call still routing starts ringing: another phone of the call ringing changes nothing.
+_MARK_RINGING = f"""
+    UPDATE telephony_call SET state = %(ringing)s, ringing_at = %(at)s
+    WHERE id = %(call_id)s AND state = %(routing)s
+    {_RETURNING}
+"""
+
+
 def mark_ringing(call_id: uuid.UUID, *, at: datetime) -> None:
-    call = Call.objects.select_for_update().get(id=call_id)
-    if call.state != CallState.ROUTING:
+    params = {
+        "call_id": call_id,
+        "at": _db_datetime(Call, "ringing_at", at),
+        "ringing": CallState.RINGING,
+        "routing": CallState.ROUTING,
+    }
+    row = _fetch_row(_MARK_RINGING, params)
+    if row is None:
+        if _fetch_row("SELECT 1 FROM telephony_call WHERE id = %(call_id)s", {"call_id": call_id}) is None:
+            raise _missing(call_id)
         return
-    call.state = CallState.RINGING
-    call.ringing_at = at
-    call.save(update_fields=["state", "ringing_at"])
-    _publish(call)
+    _publish(_call_from_row(row, state=CallState.RINGING, ringing_at=at))
 
 
-@transaction.atomic
+# The call, and the leg that answered if the call exists (a write that fails changes nothing).
+_MARK_ANSWERED = f"""
+    WITH answered AS (
+        UPDATE telephony_call SET state = %(answered)s, answered_at = %(at)s, bridge_id = %(bridge_id)s
+        WHERE id = %(call_id)s
+        {_RETURNING}
+    ), leg AS (
+        UPDATE telephony_callleg SET answered_at = %(at)s
+        WHERE channel_id = %(channel_id)s AND EXISTS (SELECT FROM answered)
+    )
+    SELECT * FROM answered
+"""
+
+
 def mark_answered(call_id: uuid.UUID, *, channel_id: str, bridge_id: str, at: datetime) -> None:
-    call = Call.objects.select_for_update().get(id=call_id)
-    call.state = CallState.ANSWERED
-    call.answered_at = at
-    call.bridge_id = bridge_id
-    call.save(update_fields=["state", "answered_at", "bridge_id"])
-    CallLeg.objects.filter(channel_id=channel_id).update(answered_at=at)
-    _publish(call)
+    row = _fetch_row(
+        _MARK_ANSWERED,
+        {
+            "call_id": call_id,
+            "channel_id": channel_id,
+            "bridge_id": bridge_id,
+            "at": _db_datetime(Call, "answered_at", at),
+            "answered": CallState.ANSWERED,
+        },
+    )
+    if row is None:
+        raise _missing(call_id)
+    _publish(_call_from_row(row, state=CallState.ANSWERED, answered_at=at, bridge_id=bridge_id))
 
 
-@transaction.atomic
 def end_leg(channel_id: str, *, at: datetime, outcome: str, cause: int | None = None) -> None:
-    CallLeg.objects.filter(channel_id=channel_id, ended_at__isnull=True).update(
-        ended_at=at, outcome=outcome, hangup_cause=cause
+    _execute(
+        "UPDATE telephony_callleg SET ended_at = %(at)s, outcome = %(outcome)s, hangup_cause = %(cause)s"
+        " WHERE channel_id = %(channel_id)s AND ended_at IS NULL",
+        {
+            "channel_id": channel_id,
+            "at": _db_datetime(CallLeg, "ended_at", at),
+            "outcome": outcome,
+            "cause": cause,
+        },
     )
 
 
-@transaction.atomic
+# The call unless it is closed already, and with it every leg still open: a leg that was answered
+# ends "answered", the others with the call's outcome. An empty reason keeps the one recorded.
+_END_CALL = f"""
+    WITH ended AS (
+        UPDATE telephony_call
+        SET state = %(ended)s, outcome = %(outcome)s, reason = COALESCE(NULLIF(%(reason)s, ''), reason),
+            ended_at = %(at)s
+        WHERE id = %(call_id)s AND state <> %(ended)s
+        {_RETURNING}
+    ), legs AS (
+        UPDATE telephony_callleg
+        SET ended_at = %(at)s,
+            outcome = CASE WHEN answered_at IS NULL THEN %(outcome)s ELSE %(answered)s END
+        WHERE call_id IN (SELECT id FROM ended) AND ended_at IS NULL
+    )
+    SELECT * FROM ended
+"""
+
+
 def end_call(call_id: uuid.UUID, *, outcome: str, at: datetime, reason: str = "") -> None:
     """Close the call and every leg still open; idempotent, so reconciliation may call it again."""
-    call = Call.objects.select_for_update().filter(id=call_id).first()
-    if call is None or call.state == CallState.ENDED:
+    row = _fetch_row(
+        _END_CALL,
+        {
+            "call_id": call_id,
+            "outcome": outcome,
+            "at": _db_datetime(Call, "ended_at", at),
+            "reason": reason,
+            "ended": CallState.ENDED,
+            "answered": CallOutcome.ANSWERED,
+        },
+    )
+    if row is None:  # no such call, or ended already
         return
-    call.state = CallState.ENDED
-    call.outcome = outcome
-    call.reason = reason or call.reason
-    call.ended_at = at
-    call.save(update_fields=["state", "outcome", "reason", "ended_at"])
-    leg_outcome = CallOutcome.ANSWERED if outcome == CallOutcome.ANSWERED else outcome
-    for leg in call.legs.filter(ended_at__isnull=True):
-        leg.ended_at = at
-        leg.outcome = CallOutcome.ANSWERED if leg.answered_at else leg_outcome
-        leg.save(update_fields=["ended_at", "outcome"])
-    _publish(call)
+    _publish(_call_from_row(row, state=CallState.ENDED, outcome=outcome, ended_at=at))
 
 
 def active_calls(asterisk_server: str) -> list[tuple[Call, list[CallLeg]]]:

@@ -4,6 +4,7 @@ speed dials (C3), outgoing barring (C4), incoming barring (B5) and black/white l
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -12,6 +13,7 @@ from telephony.choices import CallerIdChoice, CallOutcome, Screening
 from telephony.models import BarringRule, CallSettings, PhoneNumber, SpeedDial
 from tests.personas import Person
 from tests.sipua import SipUA
+from voicemail.models import Message
 
 from .carrier import outside_caller, outside_world
 from .phones import FINAL, phone
@@ -246,3 +248,71 @@ def test_forwarding_between_public_numbers_cannot_loop_through_the_carrier(
             await pstn.assert_not_rung()
 
     asyncio.run(scenario())
+
+
+def outside_message(owner: Person, number: str) -> Message:
+    """A voicemail message left by an outside caller (the deposit is tested elsewhere)."""
+    from django.utils import timezone
+
+    from tests.voicemails import tone_wav
+    from voicemail import actions
+    from voicemail.models import Mailbox
+
+    name = f"vm-test-{uuid.uuid4().hex}"
+    actions.begin_message(
+        mailbox_id=Mailbox.objects.get(user=owner.user).pk,
+        recording_name=name,
+        asterisk_server="ast-test",
+        caller_number=number,
+        caller_name="",
+        caller_user_id=None,
+        call_id=None,
+        at=timezone.now(),
+    )
+    message = actions.store_message(recording_name=name, audio=tone_wav(2.0))
+    assert message is not None
+    return message
+
+
+@pytest.mark.parametrize(("sender", "barred"), [("+447700900123", True), ("+33145000000", False)])
+def test_calling_a_message_sender_back_obeys_outgoing_barring(
+    acme: Company, carol: Person, sender: str, barred: bool
+) -> None:
+    from voicemail import actions
+    from voicemail.models import Mailbox
+
+    from .processes import wait_until
+
+    acme.main_number = "+33140000000"
+    acme.save()
+    BarringRule.objects.create(company=acme, direction="out", number_class="international")
+    actions.set_pin(mailbox=Mailbox.objects.get(user=carol.user), pin="4321")
+    message = outside_message(carol, sender)
+
+    def read() -> bool:
+        return Message.objects.filter(pk=message.pk, read_at__isnull=False).exists()
+
+    async def scenario() -> str:
+        async with outside_world() as pstn, phone(carol) as carol_phone:
+            call = await carol_phone.invite("555")
+            await call.wait_status(200, timeout=5)
+            await call.send_dtmf("4321#1")
+            await asyncio.to_thread(wait_until, read, 20, "the message to be played")
+            # its details (0), then 3: call the sender back
+            await call.send_dtmf("03")
+            if barred:
+                await call.wait_ended(timeout=20)
+                await pstn.assert_not_rung()
+                return ""
+            incoming = await pstn.wait_incoming(timeout=20)
+            await incoming.answer()
+            await call.wait_rtp(call.rtp_received + 25, timeout=5)
+            await incoming.hangup()
+            return incoming.called_number
+
+    called = asyncio.run(scenario())
+
+    if barred:
+        assert ended_call(caller_user=carol.user, dialled_number=sender).reason == "barred"
+    else:
+        assert called == sender
