@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from directory.models import Company
 from telephony.actions import create_user
@@ -12,6 +15,13 @@ from telephony.settings_actions import check_forward_destination
 from tests.personas import Person
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are checked in English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
 
 
 def test_forwarding_to_ones_own_public_number_is_refused(acme: Company, bob: Person) -> None:
