@@ -104,9 +104,6 @@ class Bridge:
             )
         return counts
 
-    def devices_in_call(self) -> set[int]:
-        return set(self.device_call_counts())
-
     def _spawn(self, session: CallSession, *, adopted: bool = False) -> None:
         self.sessions[session.call_id] = session
         for channel_id in session.channel_ids:

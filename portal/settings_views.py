@@ -8,9 +8,11 @@ commit (the same event a dial code on their desk phone sends).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -367,15 +369,13 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 def settings_numbers(request: HttpRequest) -> HttpResponse:
     user = _member(request)
     form = _numbers_form(user, read_call_settings(user), request.POST)
-    if form.is_valid():
-        try:
-            settings_actions.update_call_settings(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_action_errors(form, error)
-    if not form.is_valid():
-        return _settings_page(request, user, numbers_form=form)
-    messages.success(request, _("Your numbers are saved."))
-    return redirect("portal:settings")
+    return _save_call_settings(
+        request,
+        user,
+        form,
+        _("Your numbers are saved."),
+        lambda: _settings_page(request, user, numbers_form=form),
+    )
 
 
 @login_required
@@ -383,14 +383,27 @@ def settings_numbers(request: HttpRequest) -> HttpResponse:
 def settings_screening(request: HttpRequest) -> HttpResponse:
     user = _member(request)
     form = _screening_form(read_call_settings(user), request.POST)
+    return _save_call_settings(
+        request,
+        user,
+        form,
+        _("Your caller screening is saved."),
+        lambda: _settings_page(request, user, screening_form=form),
+    )
+
+
+def _save_call_settings(
+    request: HttpRequest, user: User, form: forms.Form, saved: str, show_again: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Save one form of the settings page; on an error, show the page again with that form."""
     if form.is_valid():
         try:
             settings_actions.update_call_settings(user, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
-        return _settings_page(request, user, screening_form=form)
-    messages.success(request, _("Your caller screening is saved."))
+        return show_again()
+    messages.success(request, saved)
     return redirect("portal:settings")
 
 
