@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +63,47 @@ class Company(models.Model):
         return self.name
 
 
+# A public number as the carrier presents it (E.164 digits, optional leading +).
+public_number_validator = RegexValidator(r"^\+?[0-9]{4,19}$", _("A public number, e.g. +33140000000."))
+
+
+class Site(models.Model):
+    """A place where a company works (an office, a shop): its own public number, receptionist and
+    time zone; one extension plan spans every site of the company (the voice VPN, C5)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(_("name"), max_length=80)
+    # Empty: the company's time zone. Forwarding rules of the site's users follow it.
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # Calls from the carrier to it ring the site's receptionist; the site's users present it on
+    # outside calls instead of the company number.
+    main_number = models.CharField(
+        _("site number"), max_length=20, blank=True, validators=[public_number_validator]
+    )
+    # Where calls to the site's number go; empty: the company's receptionist.
+    receptionist = models.ForeignKey(
+        "User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("receptionist"),
+    )
+
+    class Meta:
+        ordering = ["company", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="site_name_unique_per_company"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def effective_timezone(self) -> str:
+        return self.timezone or self.company.timezone
+
+
 class User(AbstractUser):
     """A person of a company who logs in to the portals and owns an extension and phones."""
 
@@ -76,9 +118,24 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.USER)
     # Empty means: follow the company's language.
     language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
+    # Where the user works; none: the company's number, receptionist and time zone apply.
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+        verbose_name=_("site"),
+    )
 
     class Meta:
         ordering = ["username"]
+
+    def clean(self) -> None:
+        super().clean()
+        # A user works at a site of their own company only (directory.actions.set_user_site).
+        if self.site_id is not None and self.site is not None and self.site.company_id != self.company_id:
+            raise ValidationError({"site": _("This site is not of your company.")})
 
     @property
     def display_name(self) -> str:

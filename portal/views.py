@@ -41,6 +41,7 @@ from .forms import (
     VoicemailSettingsForm,
     add_action_errors,
 )
+from .site_forms import UserSiteForm
 
 
 def _member(request: HttpRequest) -> User:
@@ -449,12 +450,23 @@ def create_user(request: HttpRequest) -> HttpResponse:
     return _mytelephony_page(request, admin, form, status=400)
 
 
-def _user_page(request: HttpRequest, owner: User, form: AddDeviceForm, *, status: int = 200) -> HttpResponse:
+def _user_page(
+    request: HttpRequest,
+    owner: User,
+    form: AddDeviceForm | None = None,
+    *,
+    site_form: UserSiteForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The user detail page; a refused form is passed in to be shown again with its errors."""
+    assert owner.company is not None
     context = {
         "owner": owner,
         "extension": Extension.objects.filter(user=owner).first(),
         "devices": Device.objects.filter(user=owner).order_by("ring_delay", "id"),
-        "form": form,
+        "form": form or AddDeviceForm(),
+        "site_form": site_form
+        or UserSiteForm(initial={"site": owner.site_id}, company=owner.company, auto_id="user-site-%s"),
         "section": "mytelephony",
     }
     return render(request, "portal/user_detail.html", context, status=status)
@@ -463,7 +475,7 @@ def _user_page(request: HttpRequest, owner: User, form: AddDeviceForm, *, status
 @login_required
 @require_GET
 def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
-    return _user_page(request, _get_user_for_admin(request, user_id), AddDeviceForm())
+    return _user_page(request, _get_user_for_admin(request, user_id))
 
 
 @never_cache

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Subquery
 
-from directory.models import Company, User
+from directory.models import Company, Site, User
 from voicemail.models import Mailbox
 
 from . import routing
@@ -37,7 +37,7 @@ def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
     """The device (and so the company and user) an incoming channel comes from, or None if unknown."""
     device = (
         Device.objects.select_related(
-            "user", "user__extension", "user__company", "user__call_settings", "company"
+            "user", "user__extension", "user__company", "user__call_settings", "user__site", "company"
         )
         .filter(sip_username=endpoint, enabled=True, kind=DeviceKind.SIP)
         .first()
@@ -57,16 +57,25 @@ def caller_by_endpoint(endpoint: str) -> CallerDevice | None:
         ),
         language=user.effective_language,
         voicemail_number=device.company.voicemail_number,
-        timezone=device.company.timezone,
+        timezone=user.site.timezone if user.site and user.site.timezone else device.company.timezone,
     )
 
 
+def site_of(user: User) -> Site | None:
+    """The user's site, read with the user when the query asked for it (select_related)."""
+    return user.site if user.site_id is not None else None
+
+
 def outside_number_of(user: User, company: Company) -> str:
-    """What an outside callee sees when `user` calls out or forwards a call out (A4); empty: withheld."""
+    """What an outside callee sees when `user` calls out or forwards a call out (A4); empty: withheld.
+
+    "The company number" of a user of a site with a number of its own is the site's number."""
     settings: CallSettings | None = getattr(user, "call_settings", None)
     own = tuple(PhoneNumber.objects.filter(user=user).order_by("number").values_list("number", flat=True))
+    site = site_of(user)
+    company_number = site.main_number if site is not None and site.main_number else company.main_number
     if settings is None:
-        return routing.outside_caller_id("auto", "", own, company.main_number)
+        return routing.outside_caller_id("auto", "", own, company_number)
     chosen = ""
     if settings.caller_id_number_id is not None:
         chosen = (
@@ -75,7 +84,7 @@ def outside_number_of(user: User, company: Company) -> str:
             .first()
             or ""
         )
-    return routing.outside_caller_id(settings.caller_id, chosen, own, company.main_number)
+    return routing.outside_caller_id(settings.caller_id, chosen, own, company_number)
 
 
 def policy_for(company: Company | int) -> Policy:
@@ -156,7 +165,9 @@ def callee_by_extension(
     if not number:
         return None
     extension = (
-        Extension.objects.select_related("user", "user__mailbox", "user__call_settings", "company")
+        Extension.objects.select_related(
+            "user", "user__mailbox", "user__call_settings", "user__site__receptionist__extension", "company"
+        )
         .filter(company_id=company_id, number=number, user__isnull=False, user__is_active=True)
         .first()
     )
@@ -179,6 +190,8 @@ def callee_by_extension(
     mailbox: Mailbox | None = getattr(user, "mailbox", None)
     mailbox_id = mailbox.pk if mailbox is not None and mailbox.enabled else None
     settings: CallSettings | None = getattr(user, "call_settings", None)
+    site = site_of(user)
+    site_receptionist = getattr(site.receptionist, "extension", None) if site and site.receptionist else None
     return Callee(
         company_id=company_id,
         user_id=user.pk,
@@ -213,6 +226,8 @@ def callee_by_extension(
         screened_numbers=frozenset(routing.canonical(n, cc) for n in settings.screened_numbers)
         if settings
         else frozenset(),
+        timezone=site.timezone if site is not None else "",
+        receptionist=site_receptionist.number if site_receptionist is not None else "",
     )
 
 
@@ -246,12 +261,53 @@ class DidTarget:
     policy: Policy
 
 
+def _receptionist_extension(user: User | None) -> str:
+    extension = getattr(user, "extension", None) if user is not None else None
+    return extension.number if extension is not None else ""
+
+
+def main_number_target(number: str) -> tuple[Company, str, str] | None:
+    """(company, extension, time zone) a company's or a site's main number rings: the site's
+    receptionist, else the company's. None if the number is neither, or nobody receives its calls.
+
+    A site's number wins over the company's: a company whose first site keeps the company number
+    sends its calls to that site."""
+    site = (
+        Site.objects.select_related("company__receptionist__extension", "receptionist__extension")
+        .filter(main_number=number)
+        .first()
+    )
+    if site is not None:
+        extension = _receptionist_extension(site.receptionist) or _receptionist_extension(
+            site.company.receptionist
+        )
+        return (site.company, extension, site.effective_timezone) if extension else None
+    company = Company.objects.select_related("receptionist__extension").filter(main_number=number).first()
+    if company is None:
+        return None
+    extension = _receptionist_extension(company.receptionist)
+    return (company, extension, company.timezone) if extension else None
+
+
 def did_target(number: str) -> DidTarget | None:
+    """Where a call to a public number goes: a user's or the voicemail's number (a DID), else a
+    company's or site's main number (its receptionist). Used for calls from the carrier and for
+    the company's own numbers dialled on the platform (on-net)."""
     phone_number = (
         PhoneNumber.objects.select_related("company", "user__extension").filter(number=number).first()
     )
     if phone_number is None:
-        return None
+        main = main_number_target(number)
+        if main is None:
+            return None
+        company, dial, timezone = main
+        return DidTarget(
+            company_id=company.pk,
+            timezone=timezone,
+            voicemail_number=company.voicemail_number,
+            dial=dial,
+            policy=policy_for(company),
+        )
     company = phone_number.company
     if phone_number.destination == PhoneNumber.Destination.VOICEMAIL:
         dial = company.voicemail_number

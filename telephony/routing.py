@@ -9,7 +9,9 @@ How an incoming call to a user is decided, in this order (the README repeats it 
 1. The company's incoming barring (B5) refuses outside callers by class (international, mobile,
    anonymous...) or number; the user's black or white list (B6) refuses the callers it names.
 2. Forwarding rules (B2) are considered only when they match the call: its origin or caller, the
-   user's presence, the day and time in the company's time zone. Among matching rules of the same
+   user's presence, the day and time in the time zone of the user's site (else the company's). A
+   time window across midnight (22:00-06:00) belongs to the day it starts on; a window that ends
+   when it starts is never active. Among matching rules of the same
    condition, the first by position wins. A rule whose destination cannot be reached (no mobile
    number set, a number the user may not call, the user themself) is passed over.
 3. An "always" rule forwards the call at once.
@@ -487,6 +489,12 @@ class Callee:
     screening: Screening = Screening.OFF
     reject_anonymous: bool = False
     screened_numbers: frozenset[str] = frozenset()
+    # The time zone of the callee's site, in which their rules' days and hours are read; empty:
+    # the company's (Policy.timezone).
+    timezone: str = ""
+    # The extension of the callee's site receptionist, where "receptionist" rules send calls;
+    # empty: the company's (Policy.receptionist).
+    receptionist: str = ""
 
 
 # --- plans -----------------------------------------------------------------------------------------------
@@ -666,16 +674,30 @@ def _rule_matches(
             return False
     if rule.presences and presence not in rule.presences:
         return False
-    if rule.days and weekday not in rule.days:
-        return False
     start, end = rule.time_from, rule.time_to
     if start is not None and end is not None:
-        if start <= end:
+        if start < end:
             if not start <= clock < end:
                 return False
-        elif end <= clock < start:  # a window across midnight: 22:00-06:00
-            return False
-    return True
+        elif start > end:
+            # A window across midnight (22:00-06:00) belongs to the day it starts on: Monday's
+            # night is still Monday's at 03:00 on Tuesday.
+            if clock < end:
+                weekday = (weekday - 1) % 7
+            elif clock < start:
+                return False
+        else:
+            return False  # it ends when it starts: never active (validation refuses it anyway)
+    return not rule.days or weekday in rule.days
+
+
+def _rule_days(rule: Rule) -> frozenset[int]:
+    """The weekdays on which a rule can be active at some hour: its own days, and for a window
+    across midnight also the days after them (its early hours)."""
+    start, end = rule.time_from, rule.time_to
+    if start is not None and end is not None and start > end:
+        return rule.days | {(day + 1) % 7 for day in rule.days}
+    return rule.days
 
 
 # A user with this many rules has them indexed (see _RuleIndex); fewer are simply scanned.
@@ -715,7 +737,7 @@ class _RuleIndex:
                 for position, rule in enumerate(self.rules)
                 if rule.enabled
                 and (not rule.presences or presence in rule.presences)
-                and (not rule.days or weekday in rule.days)
+                and (not rule.days or weekday in _rule_days(rule))
                 and (
                     rule.origin == "all"
                     or (rule.origin == "anonymous" and anonymous)
@@ -748,7 +770,7 @@ def _destination(rule: Rule, facts: CallFacts, callee: Callee, policy: Policy) -
     if rule.destination == "voicemail":
         return Voicemail(callee.mailbox_id, callee) if callee.mailbox_id is not None else None
     if rule.destination == "receptionist":
-        number = policy.receptionist
+        number = callee.receptionist or policy.receptionist
     elif rule.destination == "home":
         number = callee.home_number
     elif rule.destination == "mobile":
@@ -787,7 +809,7 @@ def matching_rules(
     found: dict[str, tuple[Rule, Next]] = {}
     if not callee.rules:
         return found
-    local = now.astimezone(_zone(policy.timezone))
+    local = now.astimezone(_zone(callee.timezone or policy.timezone))
     weekday, clock = local.weekday(), local.time()
     keys = _caller_keys(facts.caller, policy.country_code)
     presence = callee.presence

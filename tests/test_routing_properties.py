@@ -516,7 +516,9 @@ def test_a_time_window_follows_paris_wall_clock_time_clock_changes_included(
     local = paris_wall_clock(now)
     hour = local.time()
     in_window = start <= hour < end if start <= end else not end <= hour < start
-    on_day = not days or local.weekday() in days
+    # A window across midnight belongs to the day it started on (its early hours, to the day before).
+    started = local - timedelta(days=1) if start > end and hour < end else local
+    on_day = not days or started.weekday() in days
 
     plan = plan_call(CallFacts(ACME_CALLER, "102"), callee, now, ACME)
 
@@ -547,16 +549,19 @@ def reference_matching(facts: CallFacts, callee: Callee, now: datetime, policy: 
             "listed": bool(forms & rule.callers),
         }.get(rule.origin, False)
         window_ok = True
+        day = local.weekday()
         if rule.time_from is not None and rule.time_to is not None:
             if rule.time_from <= rule.time_to:
                 window_ok = rule.time_from <= clock < rule.time_to
             else:
                 window_ok = clock >= rule.time_from or clock < rule.time_to
+                if clock < rule.time_to:  # the early hours of the window that started the day before
+                    day = (day - 1) % 7
         return (
             rule.enabled
             and origin_ok
             and (not rule.presences or callee.presence in rule.presences)
-            and (not rule.days or local.weekday() in rule.days)
+            and (not rule.days or day in rule.days)
             and window_ok
         )
 

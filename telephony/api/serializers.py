@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from directory.choices import Language, Role
-from directory.models import Company, User
+from directory.models import Company, Site, User
 from telephony import actions
 from telephony.choices import Presence
 from telephony.models import (
@@ -46,6 +47,7 @@ class UserSerializer(serializers.ModelSerializer[User]):
             "role",
             "language",
             "extension",
+            "site",
         ]
         read_only_fields = fields
 
@@ -410,3 +412,43 @@ class CompanyRoutingSerializer(serializers.ModelSerializer[Company]):
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
     def get_default_dial_codes(self, company: Company) -> dict[str, str]:
         return {str(feature): code for feature, code in DEFAULT_DIAL_CODES.items()}
+
+
+# --- Sites (A1, C5) ---------------------------------------------------------------------------------
+
+
+class SiteSerializer(serializers.ModelSerializer[Site]):
+    """A site of the company: its number, receptionist and time zone (empty: the company's)."""
+
+    main_number = serializers.CharField(
+        max_length=30,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text=_("As the carrier presents it, e.g. +33472000000; empty: none."),
+    )
+    timezone = serializers.CharField(
+        max_length=64, allow_blank=True, required=False, default="", help_text=_("Empty: the company's.")
+    )
+    receptionist = CompanyUserField(allow_null=True, required=False, default=None)
+
+    class Meta:
+        model = Site
+        fields = ["id", "name", "timezone", "main_number", "receptionist"]
+        read_only_fields = ["id"]
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class CompanySiteField(serializers.PrimaryKeyRelatedField):
+    """A site of the requesting user's company, by id; another company's ids do not exist here."""
+
+    def get_queryset(self) -> QuerySet[Site]:
+        company_id = _requesting_user(self).company_id
+        assert company_id is not None  # IsCompanyMember ran first
+        return Site.objects.filter(company_id=company_id)
+
+
+class UserSiteSerializer(serializers.Serializer):
+    """Where a user works; null: no site."""
+
+    site = CompanySiteField(allow_null=True)

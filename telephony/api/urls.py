@@ -18,6 +18,7 @@ router.register("me/remote-terminals", views.RemoteTerminalViewSet, basename="re
 router.register("speed-dials", views.SpeedDialViewSet, basename="speed-dial")
 router.register("barring-rules", views.BarringRuleViewSet, basename="barring-rule")
 router.register("phone-numbers", views.PhoneNumberViewSet, basename="phone-number")
+router.register("sites", views.SiteViewSet, basename="site")
 router.register("voicemail/messages", voicemail_views.MessageViewSet, basename="voicemail-message")
 
 urlpatterns = [

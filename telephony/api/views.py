@@ -1,10 +1,10 @@
 """The REST API of a company's telephony.
 
 Every queryset starts from the requesting user's company, so another company's objects answer 404.
-Users read their company's directory (users, extensions), speed dials, public numbers and routing
-policy, but only their own phones, calls, call settings and forwarding rules; a company admin reads
-all of the company's and alone changes its routing. Writes go through telephony.actions and
-telephony.settings_actions.
+Users read their company's directory (users, extensions, sites), speed dials, public numbers and
+routing policy, but only their own phones, calls, call settings and forwarding rules; a company admin
+reads all of the company's and alone changes its routing and sites. Writes go through
+telephony.actions, telephony.settings_actions and directory.actions.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from directory.models import Company, User
+from directory import actions as directory_actions
+from directory.models import Company, Site, User
 from telephony import actions, settings_actions
 from telephony.choices import CallState, DeviceKind
 from telephony.models import BarringRule, Call, Device, Extension, ForwardingRule, PhoneNumber, SpeedDial
@@ -44,9 +45,11 @@ from .serializers import (
     MoveSerializer,
     PhoneNumberSerializer,
     RemoteTerminalSerializer,
+    SiteSerializer,
     SpeedDialSerializer,
     UserCreateSerializer,
     UserSerializer,
+    UserSiteSerializer,
 )
 
 DIRECTIONS = ("placed", "received", "missed")
@@ -117,6 +120,19 @@ class UserViewSet(
         response = Response(CreatedUserSerializer(user).data, status=status.HTTP_201_CREATED)
         response["Cache-Control"] = "no-store"  # it holds a password no one will see again
         return response
+
+    @extend_schema(request=UserSiteSerializer, responses={200: UserSerializer})
+    @action(detail=True, methods=["put"], url_path="site")
+    def site(self, request: Request, pk: str | None = None) -> Response:
+        """Assign the user to a site of the company, or to none (null); admins only."""
+        user = self.get_object()
+        serializer = UserSiteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        try:
+            directory_actions.set_user_site(user=user, site=serializer.validated_data["site"])
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+        return Response(UserSerializer(self.get_queryset().get(pk=user.pk)).data)
 
 
 class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -447,6 +463,48 @@ class PhoneNumberViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: PhoneNumber) -> None:
         actions.delete_phone_number(phone_number=instance)
+
+
+class SiteViewSet(viewsets.ModelViewSet):
+    """The company's sites (A1, C5): everyone of the company reads them, admins change them. A site
+    is deleted only once nobody works there (409 otherwise)."""
+
+    permission_classes = [IsCompanyAdminOrReadOnly]
+    queryset = Site.objects.none()  # names the model for the schema; get_queryset() scopes it
+    serializer_class = SiteSerializer
+
+    def get_queryset(self) -> QuerySet[Site]:
+        return Site.objects.filter(company_id=_company_id(self.request)).order_by("name")
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        try:
+            serializer.instance = directory_actions.create_site(
+                company=_company(self.request), **serializer.validated_data
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        site = serializer.instance
+        assert isinstance(site, Site)
+        data = serializer.validated_data
+        try:
+            serializer.instance = directory_actions.update_site(
+                site=site,
+                name=data.get("name", site.name),
+                timezone=data.get("timezone", site.timezone),
+                main_number=data.get("main_number", site.main_number),
+                receptionist=data.get("receptionist", site.receptionist),
+            )
+        except DjangoValidationError as error:
+            raise _action_error(error) from error
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            directory_actions.delete_site(site=self.get_object())
+        except DjangoValidationError as error:
+            return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 POLICY_FIELDS = frozenset({"outside_prefix", "country_code", "main_number", "receptionist"})

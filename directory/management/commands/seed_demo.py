@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from directory.actions import create_site, set_user_site
 from directory.choices import Role
 from directory.models import Company
 from telephony.actions import create_user
@@ -15,6 +16,15 @@ VOICEMAIL_PIN = "2580"
 PUBLIC_NUMBERS = {
     "acme": ("+33140000000", {"alice": "+33140000100", "bob": "+33140000101"}),
     "globex": ("+33150000000", {"gina": "+33150000100"}),
+}
+
+# company slug -> [(site, time zone, main number, receptionist login, [logins])]: one extension plan
+# across the sites (the voice VPN, C5); each site shows its own number and rings its receptionist.
+SITES = {
+    "acme": [
+        ("Paris", "Europe/Paris", "+33140000000", None, ["alice", "bob"]),
+        ("Lyon", "Europe/Paris", "+33472000000", "carol", ["carol", "dave"]),
+    ],
 }
 
 # company slug, name, language, [(login, first, last, extension, role)]
@@ -77,6 +87,7 @@ class Command(BaseCommand):
                     f"{name:7} {login:6} ext {extension}  SIP {credentials.username} / {credentials.password}"
                 )
             self.routing_demo(company)
+            self.sites_demo(company)
 
     def routing_demo(self, company: Company) -> None:
         """What an administrator sets first: public numbers, the receptionist, a speed dial, and
@@ -92,3 +103,16 @@ class Command(BaseCommand):
             )
         SpeedDial.objects.create(company=company, short_number="230", number="0145678900", label="Mr Jones")
         BarringRule.objects.create(company=company, direction="out", number_class="premium")
+
+    def sites_demo(self, company: Company) -> None:
+        """Acme works from Paris (the company number) and Lyon (a number of its own)."""
+        for name, timezone, main_number, receptionist, logins in SITES.get(company.slug, []):
+            site = create_site(
+                company=company,
+                name=name,
+                timezone=timezone,
+                main_number=main_number,
+                receptionist=company.users.get(username=receptionist) if receptionist else None,
+            )
+            for login in logins:
+                set_user_site(user=company.users.get(username=login), site=site)
