@@ -1,34 +1,43 @@
-"""The one WebSocket of a portal page: it carries the user's live events, nothing else."""
+"""The one WebSocket of a portal page: it carries the user's live events, and on the company directory
+page (`?directory=1`) the status changes of the user's colleagues too."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from telephony.events import user_group
+from telephony.events import company_group, user_group
 
 # Like HTTP 401: the browser must log in again rather than retry.
 CLOSE_UNAUTHENTICATED = 4401
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """Joins the logged-in user's group and forwards each live event to the browser as JSON."""
+    """Joins the logged-in user's group (and, for the directory, their company's) and forwards each
+    live event to the browser as JSON."""
 
-    group: str | None = None
+    joined: list[str]
 
     async def connect(self) -> None:
+        self.joined = []
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.group = user_group(user.id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined.append(user_group(user.id))
+        # Only the directory page listens to the company: every other page would drop its events.
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if query.get("directory") == ["1"] and user.company_id is not None:
+            self.joined.append(company_group(user.company_id))
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from . import routing_views, settings_views, views
+from . import directory_views, routing_views, settings_views, sites_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -61,6 +61,10 @@ urlpatterns = [
     path("me/voicemail/<uuid:message_id>/audio/", views.voicemail_audio, name="voicemail_audio"),
     path("me/voicemail/<uuid:message_id>/read/", views.voicemail_read, name="voicemail_read"),
     path("me/voicemail/<uuid:message_id>/delete/", views.voicemail_delete, name="voicemail_delete"),
+    # myCompany: the directory
+    path("directory/", directory_views.directory, name="directory"),
+    path("directory/status/", directory_views.directory_status, name="directory_status"),
+    path("directory/call/", directory_views.directory_call, name="directory_call"),
     # myTelephony: a company admin's users and devices.
     path("admin-console/", views.mytelephony, name="mytelephony"),
     path("admin-console/users/new/", views.create_user, name="create_user"),
@@ -104,6 +108,12 @@ urlpatterns = [
         routing_views.phone_number_delete,
         name="phone_number_delete",
     ),
+    # myTelephony: sites
+    path("admin-console/sites/", sites_views.sites, name="sites"),
+    path("admin-console/sites/new/", sites_views.site_create, name="site_create"),
+    path("admin-console/sites/<int:site_id>/", sites_views.site_edit, name="site_edit"),
+    path("admin-console/sites/<int:site_id>/delete/", sites_views.site_delete, name="site_delete"),
+    path("admin-console/users/<int:user_id>/site/", sites_views.user_site, name="user_site"),
     # Asterisk fetches greetings and messages here (voicemail.media signs the tokens: base64, ':', '.').
     re_path(
         r"^internal/media/(?P<token>[A-Za-z0-9_:.\-]+)\.wav$", views.internal_media, name="internal_media"

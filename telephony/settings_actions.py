@@ -53,12 +53,25 @@ def settings_changed(user: User) -> None:
     transaction.on_commit(lambda: events.send_now(user.pk, message))
 
 
+def directory_status_changed(user: User, settings: CallSettings) -> None:
+    """Tell the browsers showing the user's company directory, once the change is committed."""
+    extension = Extension.objects.filter(user=user).values_list("number", flat=True).first()
+    if user.company_id is None or extension is None:
+        return  # no line of the directory shows it
+    events.publish_directory_status_on_commit(
+        company_id=user.company_id, extension=extension, presence=settings.presence, dnd=settings.dnd
+    )
+
+
 @transaction.atomic
 def set_dnd(user: User, on: bool) -> CallSettings:
     settings = call_settings_for(user)
+    changed = settings.dnd != on
     settings.dnd = on
     settings.save(update_fields=["dnd"])
     settings_changed(user)
+    if changed:
+        directory_status_changed(user, settings)
     return settings
 
 
@@ -69,9 +82,12 @@ def set_presence(user: User, presence: str) -> CallSettings:
     if presence not in Presence.values:
         raise ValidationError({"presence": _("Unknown presence state: %(value)s.") % {"value": presence}})
     settings = call_settings_for(user)
+    changed = settings.presence != presence
     settings.presence = presence
     settings.save(update_fields=["presence"])
     settings_changed(user)
+    if changed:
+        directory_status_changed(user, settings)
     return settings
 
 
@@ -208,6 +224,7 @@ def update_call_settings(user: User, **changes: Unpack[CallSettingsFields]) -> C
     Refused, naming the field: a malformed number, a public number that is not the user's own shown
     as caller id, or a white list with nobody on it (it would refuse every caller)."""
     settings = CallSettings.objects.select_for_update().filter(user=user).first() or call_settings_for(user)
+    shown_in_directory = (settings.dnd, settings.presence)
     for name, value in changes.items():
         setattr(settings, name, value)
     settings.home_number = tidy_number(settings.home_number)
@@ -238,6 +255,8 @@ def update_call_settings(user: User, **changes: Unpack[CallSettingsFields]) -> C
         raise ValidationError(errors)
     settings.save()
     settings_changed(user)
+    if (settings.dnd, settings.presence) != shown_in_directory:
+        directory_status_changed(user, settings)
     return settings
 
 
