@@ -50,6 +50,7 @@ EVENTS_USED = [
     "RecordingFinished",
     "RecordingFailed",
     "ApplicationReplaced",
+    "RESTResponse",
 ]
 
 
@@ -117,6 +118,9 @@ class Bridge:
     def dispatch(self, event: Json) -> None:
         """Route one event to its call; never blocks."""
         kind = event.get("type")
+        if kind == "RESTResponse":
+            self.client.resolve(event)
+            return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("event %s %s %s", kind, event.get("channel", {}).get("id"), event.get("args"))
         if kind == "StasisStart":
@@ -208,6 +212,7 @@ class Bridge:
         startup = info.get("status", {}).get("startup_time")
         async with self.client.connect_events() as ws:
             self._ws = ws
+            self.client.attach(ws)
             restarted = self.startup_time is not None and startup != self.startup_time
             self.startup_time = startup
             logger.info("connected to ARI app %s (Asterisk started %s)", self.app, startup)
@@ -222,6 +227,7 @@ class Bridge:
                         break
             finally:
                 self._ws = None
+                self.client.detach()
                 reconcile.cancel()
                 if self._sweeper is not None:
                     self._sweeper.cancel()
@@ -353,6 +359,7 @@ def bridge_from_settings() -> Bridge:
         password=settings.ARI_PASSWORD,
         app=settings.ARI_APP,
         request_timeout=settings.ARI_REQUEST_TIMEOUT,
+        rest_over_websocket=settings.ARI_REST_OVER_WEBSOCKET,
     )
     return Bridge(
         config, server_id=settings.ASTERISK_SERVER_ID, reconnect_max_delay=settings.ARI_RECONNECT_MAX_DELAY

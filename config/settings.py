@@ -145,6 +145,8 @@ ARI_PASSWORD = env_str("ARI_PASSWORD", "dev-only-ari-password")
 ARI_APP = env_str("ARI_APP", "istra")
 # How long a REST request to ARI may take before the bridge gives up on it.
 ARI_REQUEST_TIMEOUT = float(env_str("ARI_REQUEST_TIMEOUT", "5"))
+# Requests travel over the event WebSocket (Asterisk 22.4+); "no" sends each over HTTP instead.
+ARI_REST_OVER_WEBSOCKET = env_bool("ARI_REST_OVER_WEBSOCKET", True)
 ARI_RECONNECT_MAX_DELAY = float(env_str("ARI_RECONNECT_MAX_DELAY", "5"))
 # The carrier's SIP peer (PSTN trunk), recognised by its address; empty: no trunk.
 CARRIER_ADDRESS = env_str("CARRIER_ADDRESS", "")
