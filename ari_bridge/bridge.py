@@ -70,9 +70,9 @@ class Bridge:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.ready_file = os.environ.get("BRIDGE_READY_FILE", "")
         self._sweeper: asyncio.Task[None] | None = None
-        self.batcher = RecordBatcher()
         from django.conf import settings
 
+        self.batcher = RecordBatcher(linger=settings.BRIDGE_RECORD_LINGER_MS / 1000)
         self.directory = Directory(server_id=server_id, enabled=settings.BRIDGE_ROUTING_CACHE)
 
     # --- session registry -----------------------------------------------------------------------------
