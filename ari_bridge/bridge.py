@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from telephony import events, provisioning, records
 from telephony.choices import CallOutcome, CallState, LegRole
+from telephony.listeners import ListenerSet
 from voicemail import actions as vm_actions
 
 from .calls import CallSession, LegStatus, State
@@ -74,6 +75,8 @@ class Bridge:
 
         self.batcher = RecordBatcher(linger=settings.BRIDGE_RECORD_LINGER_MS / 1000)
         self.directory = Directory(server_id=server_id, enabled=settings.BRIDGE_ROUTING_CACHE)
+        # Live events go only to groups a browser listens to (telephony/listeners.py).
+        self.listeners = ListenerSet(settings.REDIS_URL) if settings.BRIDGE_SKIP_UNLISTENED else None
 
     # --- session registry -----------------------------------------------------------------------------
 
@@ -172,7 +175,11 @@ class Bridge:
             self.tasks.add(task)
             task.add_done_callback(self._publish_done)
 
+        listeners = self.listeners
+
         def publish(group: str, message: dict[str, Any]) -> None:
+            if listeners is not None and not listeners.wants(group):
+                return  # no browser has this group open: nobody to tell
             loop.call_soon_threadsafe(publish_in_loop, group, message)
 
         events.set_publisher(publish)
@@ -184,6 +191,8 @@ class Bridge:
 
     async def run(self) -> None:
         self._install_publisher()
+        if self.listeners is not None:
+            self.listeners.start()
         await self.client.open()
         delay = 0.2
         try:
@@ -206,6 +215,8 @@ class Bridge:
         finally:
             await self.client.close()
             await self.directory.close()
+            if self.listeners is not None:
+                await self.listeners.stop()
 
     async def _connect_once(self) -> None:
         info = await self.client.asterisk_info()

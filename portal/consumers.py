@@ -6,6 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from telephony import listeners
 from telephony.events import user_group
 
 # Like HTTP 401: the browser must log in again rather than retry.
@@ -24,11 +25,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = user_group(user.id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # Before accepting: once the page is live, the bridge knows to send it events.
+        await listeners.joined(self.group)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await listeners.left(self.group)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])
