@@ -121,7 +121,14 @@ CARRIER_ENDPOINT = "carrier"
 
 
 def push_carrier() -> bool:
-    """The carrier trunk: an endpoint without auth, recognised by its address, whose calls go to DIDs."""
+    """The carrier trunk: an endpoint without auth, recognised by its address, whose calls go to DIDs.
+
+    Pushed again by every bridge that starts, onto an Asterisk that may have it already. Asterisk
+    updates an existing dynamic object by writing it out as text, reading that back into a new one and
+    then applying the fields sent (ast_sorcery_copy), and that round trip is lossy: an endpoint
+    without a caller id comes back with the number "unknown", which then replaces the number of every
+    call from the carrier.
+    """
     if not settings.CARRIER_ADDRESS:
         return False
     objects: list[tuple[str, str, Fields]] = [
@@ -137,6 +144,10 @@ def push_carrier() -> bool:
                 ("aors", CARRIER_ENDPOINT),
                 ("direct_media", "no"),
                 ("dtmf_mode", "rfc4733"),
+                # No caller id of its own, said explicitly: a caller id on this endpoint would replace
+                # the one the carrier presents. Sent empty, it also undoes the "unknown" the update
+                # round trip leaves (see above).
+                ("callerid", ""),
             ],
         ),
         ("identify", CARRIER_ENDPOINT, [("endpoint", CARRIER_ENDPOINT), ("match", settings.CARRIER_ADDRESS)]),
