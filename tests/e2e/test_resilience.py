@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from django.conf import settings
 
 from ari_bridge.asterisk import AsteriskInstance
 from directory.models import Company
+from telephony.ari_http import ari_get_json
 from telephony.choices import CallOutcome, CallState
 from telephony.models import Call, PhoneNumber
 from tests.personas import Person
@@ -127,3 +129,8 @@ def test_a_carrier_call_after_a_bridge_restart_still_presents_the_outside_caller
 
     # then a call from the carrier still shows the number the carrier presented, not "anonymous"
     assert asyncio.run(scenario()) == ("+33612345678", "Outside Caller")
+    # and the carrier's address is matched once, however many times the bridge pushed it
+    identify = ari_get_json("/asterisk/config/dynamic/res_pjsip/identify/carrier") or []
+    assert [f["value"] for f in identify if f["attribute"] == "match"] == [
+        f"{settings.CARRIER_ADDRESS}/255.255.255.255"
+    ]
