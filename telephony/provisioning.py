@@ -58,12 +58,12 @@ def device_objects(
         ("callerid", caller_id),
         ("send_pai", "yes"),
     ]
-    if mailbox:
-        # The phone's message lamp follows this voicemail box: unsolicited NOTIFYs (endpoint), and
-        # SUBSCRIBEs to message-summary of the AOR, as most desk phones do.
-        endpoint.append(("mailboxes", mailbox))
-        endpoint.append(("mwi_subscribe_replaces_unsolicited", "yes"))
-        aor.append(("mailboxes", mailbox))
+    # The phone's message lamp follows this voicemail box: unsolicited NOTIFYs (endpoint), and
+    # SUBSCRIBEs to message-summary of the AOR, as most desk phones do. Without a box the fields are
+    # still sent, empty: a push onto an object Asterisk already has keeps every field it does not name.
+    endpoint.append(("mailboxes", mailbox))
+    endpoint.append(("mwi_subscribe_replaces_unsolicited", "yes" if mailbox else "no"))
+    aor.append(("mailboxes", mailbox))
     return [("auth", sid, auth), ("aor", sid, aor), ("endpoint", sid, endpoint)]
 
 
