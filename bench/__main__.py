@@ -19,6 +19,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--step-seconds", type=float, default=8.0, help="calls placed per step = rate x this")
     parser.add_argument("--latency-rate", type=int, default=50, help="rate of the setup-time runs (calls/s)")
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="skip the warm-up run (one call to every callee) before the measured runs",
+    )
     parser.add_argument("--latency-seconds", type=float, default=10.0, help="length of the setup-time runs")
     parser.add_argument(
         "--light-rate", type=int, default=20, help="also measure set-up time at this lighter rate (0: don't)"
