@@ -193,6 +193,7 @@ class Bridge:
         self._install_publisher()
         if self.listeners is not None:
             self.listeners.start()
+        self.directory.start_listening()
         await self.client.open()
         delay = 0.2
         try:
