@@ -7,7 +7,7 @@ import sys
 
 from . import environment
 
-DEFAULT_STEPS = "20,25,30,35,40,50,75,100,150,200,250,300,350,400,450,500,600"
+DEFAULT_STEPS = "20,25,30,35,40,50,75,100,110,125,150,175,200,225,250,275,300,350,400,450,500,600"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
