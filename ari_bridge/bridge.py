@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from telephony import events, provisioning, records
 from telephony.choices import CallOutcome, CallState, LegRole
+from telephony.listeners import ListenerSet
 from voicemail import actions as vm_actions
 
 from .calls import CallSession, LegStatus, State
@@ -50,6 +51,7 @@ EVENTS_USED = [
     "RecordingFinished",
     "RecordingFailed",
     "ApplicationReplaced",
+    "RESTResponse",
 ]
 
 
@@ -69,10 +71,12 @@ class Bridge:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.ready_file = os.environ.get("BRIDGE_READY_FILE", "")
         self._sweeper: asyncio.Task[None] | None = None
-        self.batcher = RecordBatcher()
         from django.conf import settings
 
+        self.batcher = RecordBatcher(linger=settings.BRIDGE_RECORD_LINGER_MS / 1000)
         self.directory = Directory(server_id=server_id, enabled=settings.BRIDGE_ROUTING_CACHE)
+        # Live events go only to groups a browser listens to (telephony/listeners.py).
+        self.listeners = ListenerSet(settings.REDIS_URL) if settings.BRIDGE_SKIP_UNLISTENED else None
 
     # --- session registry -----------------------------------------------------------------------------
 
@@ -117,6 +121,9 @@ class Bridge:
     def dispatch(self, event: Json) -> None:
         """Route one event to its call; never blocks."""
         kind = event.get("type")
+        if kind == "RESTResponse":
+            self.client.resolve(event)
+            return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("event %s %s %s", kind, event.get("channel", {}).get("id"), event.get("args"))
         if kind == "StasisStart":
@@ -168,7 +175,11 @@ class Bridge:
             self.tasks.add(task)
             task.add_done_callback(self._publish_done)
 
+        listeners = self.listeners
+
         def publish(group: str, message: dict[str, Any]) -> None:
+            if listeners is not None and not listeners.wants(group):
+                return  # no browser has this group open: nobody to tell
             loop.call_soon_threadsafe(publish_in_loop, group, message)
 
         events.set_publisher(publish)
@@ -180,6 +191,9 @@ class Bridge:
 
     async def run(self) -> None:
         self._install_publisher()
+        if self.listeners is not None:
+            self.listeners.start()
+        self.directory.start_listening()
         await self.client.open()
         delay = 0.2
         try:
@@ -202,12 +216,15 @@ class Bridge:
         finally:
             await self.client.close()
             await self.directory.close()
+            if self.listeners is not None:
+                await self.listeners.stop()
 
     async def _connect_once(self) -> None:
         info = await self.client.asterisk_info()
         startup = info.get("status", {}).get("startup_time")
         async with self.client.connect_events() as ws:
             self._ws = ws
+            self.client.attach(ws)
             restarted = self.startup_time is not None and startup != self.startup_time
             self.startup_time = startup
             logger.info("connected to ARI app %s (Asterisk started %s)", self.app, startup)
@@ -222,6 +239,7 @@ class Bridge:
                         break
             finally:
                 self._ws = None
+                self.client.detach()
                 reconcile.cancel()
                 if self._sweeper is not None:
                     self._sweeper.cancel()
@@ -353,6 +371,7 @@ def bridge_from_settings() -> Bridge:
         password=settings.ARI_PASSWORD,
         app=settings.ARI_APP,
         request_timeout=settings.ARI_REQUEST_TIMEOUT,
+        rest_over_websocket=settings.ARI_REST_OVER_WEBSOCKET,
     )
     return Bridge(
         config, server_id=settings.ASTERISK_SERVER_ID, reconnect_max_delay=settings.ARI_RECONNECT_MAX_DELAY

@@ -357,9 +357,14 @@ class CallSession:
 
     async def _live_device_states(self, callee: Callee) -> Callee:
         """The callee's phones as they are this instant: calls this bridge carries (its records may
-        lag), and whether each SIP phone is registered (Asterisk's endpoint state)."""
+        lag), and whether each SIP phone that would ring after a delay is registered (Asterisk's
+        endpoint state). A phone that rings at once is not asked about first: ringing it tells as
+        much (an unregistered phone fails at once, and when every phone fails the plan's
+        "unreachable" step follows), one request and one round trip sooner for every call. A delayed
+        phone is asked, so that a call whose only phones are off goes on at once rather than after
+        the delay."""
         active = self.bridge.device_call_counts()
-        sip = [d for d in callee.devices if d.enabled and d.kind == DeviceKind.SIP]
+        sip = [d for d in callee.devices if d.enabled and d.kind == DeviceKind.SIP and d.ring_delay > 0]
         states = await asyncio.gather(*(self.client.endpoint_state(d.endpoint) for d in sip))
         offline = {d.device_id for d, state in zip(sip, states, strict=True) if state == "offline"}
         return dataclasses.replace(

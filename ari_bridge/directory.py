@@ -2,9 +2,13 @@
 extension and public numbers, so that a call costs one tiny query instead of a dozen.
 
 Every change to those tables bumps one version row (a PostgreSQL trigger, migration
-telephony/0004), whatever made it: the portals, the API, a bulk update, psql. Each new call reads
-that row on the bridge's own asynchronous connection (no worker thread); a different version empties
-the cache. So a setting saved a millisecond before a call already applies to it.
+telephony/0004), whatever made it: the portals, the API, a bulk update, psql, and announces the new
+version on the `istra_routing` notification channel (migration telephony/0005) when it commits. The
+bridge listens on a connection of its own: a different version empties the cache at once, and a
+call needs no query to know its cache is current. Notifications reach the bridge a fraction of a
+millisecond after the commit, long before a phone's next INVITE could. Whenever the listening
+connection is down (and until it has read the version after a reconnect), each new call reads the
+version row instead, as it always did.
 
 What the cache holds never includes live state: calls in progress are counted by the bridge itself
 (`Bridge.device_call_counts`), registrations are asked of Asterisk per call. A deployment where
@@ -15,6 +19,7 @@ servers' calls are read from the call records on each lookup then.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -56,6 +61,9 @@ class Directory:
         self.dids: dict[str, queries.DidTarget | None] = {}
         self.hits = 0
         self.misses = 0
+        # While True, `version` follows every committed change through notifications.
+        self.listening = False
+        self._listener: asyncio.Task[None] | None = None
 
     def clear(self) -> None:
         self.callers.clear()
@@ -64,9 +72,50 @@ class Directory:
         self.dids.clear()
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+            self._listener = None
+        self.listening = False
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+
+    def start_listening(self) -> None:
+        if self.enabled and self._listener is None:
+            self._listener = asyncio.create_task(self._listen_forever(), name="routing-version-listener")
+
+    def _seen(self, version: int) -> None:
+        if version != self.version:
+            self.clear()
+            self.version = version
+
+    async def _listen_forever(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(**_conninfo(), autocommit=True)
+                async with conn:
+                    await conn.execute("LISTEN istra_routing")
+                    # Listening first, then the row: no change can fall between the two.
+                    cursor = await conn.execute("SELECT version FROM istra_routing_version WHERE id = 1")
+                    row = await cursor.fetchone()
+                    if row is None:
+                        raise RuntimeError("istra_routing_version is empty")
+                    self._seen(int(row[0]))
+                    self.listening = True
+                    delay = 0.5
+                    async for notify in conn.notifies():
+                        self._seen(int(notify.payload))
+            except asyncio.CancelledError:
+                self.listening = False
+                raise
+            except Exception as exc:
+                self.listening = False
+                logger.warning("routing cache notifications lost (%s): reading the version per call", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
 
     async def _read_version(self) -> int | None:
         try:
@@ -87,6 +136,8 @@ class Directory:
         the cache for this call."""
         if not self.enabled:
             return False
+        if self.listening:
+            return True
         if self._inflight is None:
             self._inflight = asyncio.ensure_future(self._read_version())
             inflight = self._inflight

@@ -7,7 +7,7 @@ import sys
 
 from . import environment
 
-DEFAULT_STEPS = "20,25,30,35,40,50,75,100,150,200,250,300,350,400,450,500,600"
+DEFAULT_STEPS = "20,25,30,35,40,50,75,100,110,125,150,175,200,225,250,275,300,350,400,450,500,600"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -19,6 +19,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--step-seconds", type=float, default=8.0, help="calls placed per step = rate x this")
     parser.add_argument("--latency-rate", type=int, default=50, help="rate of the setup-time runs (calls/s)")
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="skip the warm-up run (one call to every callee) before the measured runs",
+    )
     parser.add_argument("--latency-seconds", type=float, default=10.0, help="length of the setup-time runs")
     parser.add_argument(
         "--light-rate", type=int, default=20, help="also measure set-up time at this lighter rate (0: don't)"

@@ -60,7 +60,10 @@ it brings up and tears down an isolated platform of its own.
 * **Set-up time**: from the authenticated INVITE sent to its 200 OK received, by the microsecond
   timestamps of sipp's message trace (`-trace_msg`), percentiles computed in Python (linear
   interpolation), for 10 s of calls at 50 calls/s per path, and again at a light 20 calls/s, after
-  a 20-call warm-up of each path. The per-step figures use sipp's own response-time measure
+  a 20-call smoke test and a warm-up of each path: one call to every callee at 50 calls/s, so that
+  the bridge's routing cache holds every callee, as in steady state (the cache empties whenever a
+  setting changes; the warm-up run's own figures, in the table of every run, are those of calls
+  whose callee was not cached yet). The per-step figures use sipp's own response-time measure
   (`start_rtd`/`rtd`, whole milliseconds).
 * **Records**: every Stasis call must leave one `Call` row with outcome `answered`.
 * **Targets**: Stasis sustained >= {TARGET_SUSTAINED_RATIO:.0%} of baseline; Stasis set-up p50 within

@@ -282,7 +282,7 @@ def place(ctx: Context, path: str, kind: str, rate: int, calls: int) -> Run:
         calls=calls,
         work_dir=work_dir,
         book=ctx.book,
-        trace_messages=kind in ("smoke", "latency"),
+        trace_messages=kind in ("smoke", "warm-up", "latency"),
     )
     cpu1 = (pf.process_cpu_seconds(bridge_pid), pf.process_cpu_seconds(asterisk_pid), pf.machine_cpu())
     ours1 = pf.our_cpu_seconds(ours)
@@ -404,6 +404,14 @@ def measure(ctx: Context) -> None:
             raise pf.BenchError(
                 f"the {path} path does not work (smoke test failed); see {item.result.work_dir}"
             )
+
+    if args.warm_up:
+        # One call to every callee: the bridge's routing cache then holds them all, as it does in
+        # steady state, so what follows measures that. The run itself is reported (kind "warm-up"):
+        # its set-up times are those of calls whose callee the cache did not hold yet.
+        for path in paths:
+            callees = len(ctx.provisioned.callees) if ctx.provisioned else 1
+            place(ctx, path, "warm-up", args.latency_rate, max(1, callees))
 
     latency_rates = [args.latency_rate] + ([args.light_rate] if args.light_rate else [])
     for rate in latency_rates:

@@ -145,6 +145,8 @@ ARI_PASSWORD = env_str("ARI_PASSWORD", "dev-only-ari-password")
 ARI_APP = env_str("ARI_APP", "istra")
 # How long a REST request to ARI may take before the bridge gives up on it.
 ARI_REQUEST_TIMEOUT = float(env_str("ARI_REQUEST_TIMEOUT", "5"))
+# Requests travel over the event WebSocket (Asterisk 22.4+); "no" sends each over HTTP instead.
+ARI_REST_OVER_WEBSOCKET = env_bool("ARI_REST_OVER_WEBSOCKET", True)
 ARI_RECONNECT_MAX_DELAY = float(env_str("ARI_RECONNECT_MAX_DELAY", "5"))
 # The carrier's SIP peer (PSTN trunk), recognised by its address; empty: no trunk.
 CARRIER_ADDRESS = env_str("CARRIER_ADDRESS", "")
@@ -152,6 +154,10 @@ CARRIER_PORT = env_int("CARRIER_PORT", 5060)
 # The bridge caches routing lookups (ari_bridge/directory.py); turn off when several Asterisk
 # servers share the same phones.
 BRIDGE_ROUTING_CACHE = env_bool("BRIDGE_ROUTING_CACHE", True)
+# The bridge skips live events for users and groups no browser listens to (telephony/listeners.py).
+BRIDGE_SKIP_UNLISTENED = env_bool("BRIDGE_SKIP_UNLISTENED", True)
+# How long the bridge lets call-record writes gather into one transaction (ms): fewer commits under load.
+BRIDGE_RECORD_LINGER_MS = float(env_str("BRIDGE_RECORD_LINGER_MS", "5"))
 # Seconds a remote terminal that answered has to press a key before its leg is dropped (A7).
 REMOTE_CONFIRM_TIMEOUT = env_int("REMOTE_CONFIRM_TIMEOUT", 15)
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from telephony import listeners
 from telephony.events import company_group, user_group
 
 # Like HTTP 401: the browser must log in again rather than retry.
@@ -33,11 +34,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.joined.append(company_group(user.company_id))
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+            # Before accepting: once the page is live, the bridge knows to send it these events.
+            await listeners.joined(group)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+            await listeners.left(group)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

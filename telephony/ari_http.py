@@ -38,3 +38,16 @@ def ari_request(
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
+
+
+def ari_get_json(path: str, *, timeout: float = 3) -> Any | None:
+    """GET one resource: its JSON body, or None when Asterisk answers with an error status (404: no
+    such resource). OSError when Asterisk cannot be reached."""
+    request = urllib.request.Request(f"{settings.ARI_URL}/ari{path}", method="GET")
+    token = b64encode(f"{settings.ARI_USERNAME}:{settings.ARI_PASSWORD}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError:
+        return None

@@ -8,12 +8,13 @@ ARI bridge pushes them all again whenever it (re)connects, since an Asterisk res
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 from collections.abc import Iterable
 
 from django.conf import settings
 
-from .ari_http import ari_request
+from .ari_http import ari_get_json, ari_request
 from .choices import DeviceKind
 from .models import Device
 
@@ -57,12 +58,12 @@ def device_objects(
         ("callerid", caller_id),
         ("send_pai", "yes"),
     ]
-    if mailbox:
-        # The phone's message lamp follows this voicemail box: unsolicited NOTIFYs (endpoint), and
-        # SUBSCRIBEs to message-summary of the AOR, as most desk phones do.
-        endpoint.append(("mailboxes", mailbox))
-        endpoint.append(("mwi_subscribe_replaces_unsolicited", "yes"))
-        aor.append(("mailboxes", mailbox))
+    # The phone's message lamp follows this voicemail box: unsolicited NOTIFYs (endpoint), and
+    # SUBSCRIBEs to message-summary of the AOR, as most desk phones do. Without a box the fields are
+    # still sent, empty: a push onto an object Asterisk already has keeps every field it does not name.
+    endpoint.append(("mailboxes", mailbox))
+    endpoint.append(("mwi_subscribe_replaces_unsolicited", "yes" if mailbox else "no"))
+    aor.append(("mailboxes", mailbox))
     return [("auth", sid, auth), ("aor", sid, aor), ("endpoint", sid, endpoint)]
 
 
@@ -121,7 +122,14 @@ CARRIER_ENDPOINT = "carrier"
 
 
 def push_carrier() -> bool:
-    """The carrier trunk: an endpoint without auth, recognised by its address, whose calls go to DIDs."""
+    """The carrier trunk: an endpoint without auth, recognised by its address, whose calls go to DIDs.
+
+    Pushed again by every bridge that starts, onto an Asterisk that may have it already. Asterisk
+    updates an existing dynamic object by writing it out as text, reading that back into a new one and
+    then applying the fields sent (ast_sorcery_copy), and that round trip is lossy: an endpoint
+    without a caller id comes back with the number "unknown", which then replaces the number of every
+    call from the carrier; an identify gets its address once more in `match` on every push.
+    """
     if not settings.CARRIER_ADDRESS:
         return False
     objects: list[tuple[str, str, Fields]] = [
@@ -137,9 +145,12 @@ def push_carrier() -> bool:
                 ("aors", CARRIER_ENDPOINT),
                 ("direct_media", "no"),
                 ("dtmf_mode", "rfc4733"),
+                # No caller id of its own, said explicitly: a caller id on this endpoint would replace
+                # the one the carrier presents. Sent empty, it also undoes the "unknown" the update
+                # round trip leaves (see above).
+                ("callerid", ""),
             ],
         ),
-        ("identify", CARRIER_ENDPOINT, [("endpoint", CARRIER_ENDPOINT), ("match", settings.CARRIER_ADDRESS)]),
     ]
     try:
         for kind, object_id, fields in objects:
@@ -147,10 +158,47 @@ def push_carrier() -> bool:
             if _ari("PUT", f"/asterisk/config/dynamic/res_pjsip/{kind}/{object_id}", body) >= 300:
                 logger.error("Asterisk refused the carrier's %s", kind)
                 return False
+        return _push_carrier_identify()
     except OSError as exc:
         logger.warning("Asterisk unreachable, carrier not pushed: %s", exc)
         return False
+
+
+def _push_carrier_identify() -> bool:
+    """Recognise the carrier by its address: left alone when Asterisk has it so already, since an
+    update would only add the address again; replaced when it matches something else."""
+    path = f"/asterisk/config/dynamic/res_pjsip/identify/{CARRIER_ENDPOINT}"
+    current = ari_get_json(path)
+    if isinstance(current, list):
+        fields = [(str(f.get("attribute")), str(f.get("value", ""))) for f in current if isinstance(f, dict)]
+        endpoints = [value for attribute, value in fields if attribute == "endpoint"]
+        matches = [value for attribute, value in fields if attribute == "match"]
+        if endpoints == [CARRIER_ENDPOINT] and _matches_only(matches, settings.CARRIER_ADDRESS):
+            return True
+        if _ari("DELETE", path) >= 300:
+            logger.error("Asterisk refused to replace the carrier's identify")
+            return False
+    body: dict[str, object] = {
+        "fields": [
+            {"attribute": "endpoint", "value": CARRIER_ENDPOINT},
+            {"attribute": "match", "value": settings.CARRIER_ADDRESS},
+        ]
+    }
+    if _ari("PUT", path, body) >= 300:
+        logger.error("Asterisk refused the carrier's identify")
+        return False
     return True
+
+
+def _matches_only(matches: list[str], address: str) -> bool:
+    """Whether an identify's `match` entries as Asterisk reports them (one field per entry, each
+    "192.0.2.1/255.255.255.255") are exactly the one address."""
+    try:
+        wanted = ipaddress.ip_network(address)
+        entries = [entry for value in matches for entry in value.split(",")]
+        return [ipaddress.ip_network(entry.strip()) for entry in entries] == [wanted]
+    except ValueError:  # a host name, or something we did not write: push it again
+        return False
 
 
 def push_all(devices: Iterable[Device] | None = None) -> int:

@@ -68,3 +68,36 @@ def test_without_the_cache_every_call_reads_the_database(bob: Person, carol: Per
         return directory.hits, len(directory.callees)
 
     assert asyncio.run(scenario()) == (0, 0)
+
+
+def test_with_notifications_a_change_empties_the_cache_without_a_query_per_call(
+    bob: Person, carol: Person
+) -> None:
+    async def until(condition: object, what: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while not condition():  # type: ignore[operator]
+            assert loop.time() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.005)
+
+    async def scenario() -> tuple[bool, bool, int, int]:
+        directory = Directory(server_id="ast-test")
+        directory.start_listening()
+        try:
+            await until(lambda: directory.listening, "the bridge to listen")
+            before = await directory.routing_inputs(bob.sip_username, carol.extension)
+            version = directory.version
+            # nothing changed: the cache is trusted with no query at all
+            directory._read_version = None  # type: ignore[assignment,method-assign]
+            again = await directory.routing_inputs(bob.sip_username, carol.extension)
+            assert again == before
+            # a change made elsewhere is announced when it commits, and empties the cache
+            await asyncio.to_thread(CallSettings.objects.create, user=carol.user, dnd=True)
+            await until(lambda: directory.version != version, "the change to be announced")
+            after = await directory.routing_inputs(bob.sip_username, carol.extension)
+            assert before.callee is not None and after.callee is not None
+            return before.callee.dnd, after.callee.dnd, directory.misses, directory.hits
+        finally:
+            await directory.close()
+
+    assert asyncio.run(scenario()) == (False, True, 2, 1)

@@ -274,6 +274,8 @@ def outside_message(owner: Person, number: str) -> Message:
     return message
 
 
+# Asterisk fetches the message's audio from the web server.
+@pytest.mark.usefixtures("web_server")
 @pytest.mark.parametrize(("sender", "barred"), [("+447700900123", True), ("+33145000000", False)])
 def test_calling_a_message_sender_back_obeys_outgoing_barring(
     acme: Company, carol: Person, sender: str, barred: bool

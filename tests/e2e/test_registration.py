@@ -72,3 +72,31 @@ def test_a_disabled_device_can_no_longer_register(bob: Person) -> None:
     assert asyncio.run(register_once(bob.sip_username, bob.sip_password)) in (401, 403)
     update_device(device=device, enabled=True)
     assert asyncio.run(register_within(bob.sip_username, bob.sip_password, 1.0))[0] == 200
+
+
+def test_a_push_that_drops_a_field_clears_it_on_asterisk(bob: Person) -> None:
+    """Pushing onto an endpoint Asterisk already has keeps every field the push does not name: a
+    phone whose user lost his voicemail box must lose its message lamp too."""
+    from telephony.ari_http import ari_get_json, ari_request
+    from telephony.provisioning import device_objects, push_device
+
+    def fields(kind: str) -> dict[str, str]:
+        found = ari_get_json(f"/asterisk/config/dynamic/res_pjsip/{kind}/{bob.sip_username}") or []
+        return {field["attribute"]: field["value"] for field in found}
+
+    device = Device.objects.get(sip_username=bob.sip_username)
+    assert bob.user.company is not None
+    box = f"{bob.extension}@{bob.user.company.slug}"
+    assert fields("endpoint")["mailboxes"] == box
+
+    # when the device is pushed again without a box (as for a user without an extension)
+    for kind, object_id, values in device_objects(device, language="en", caller_id="Bob <101>"):
+        body = {"fields": [{"attribute": k, "value": v} for k, v in values]}
+        assert ari_request("PUT", f"/asterisk/config/dynamic/res_pjsip/{kind}/{object_id}", body=body) < 300
+
+    # then Asterisk holds no box for it any more, on the endpoint nor on the AOR
+    assert fields("endpoint")["mailboxes"] == ""
+    assert fields("aor")["mailboxes"] == ""
+    # and the next ordinary push puts it back
+    assert push_device(device)
+    assert fields("endpoint")["mailboxes"] == box

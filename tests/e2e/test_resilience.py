@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from django.conf import settings
 
 from ari_bridge.asterisk import AsteriskInstance
+from directory.models import Company
+from telephony.ari_http import ari_get_json
 from telephony.choices import CallOutcome, CallState
-from telephony.models import Call
+from telephony.models import Call, PhoneNumber
 from tests.personas import Person
 
+from .carrier import outside_caller
 from .conftest import READY_FILE, bridge_ready
 from .phones import FINAL, phone
 from .processes import ManagedProcess, wait_until
@@ -102,3 +106,31 @@ def test_a_call_placed_while_the_bridge_is_down_hears_an_announcement_not_silenc
     assert call.final_status == 503  # type: ignore[attr-defined]
     READY_FILE.unlink(missing_ok=True)
     bridge.start()
+
+
+def test_a_carrier_call_after_a_bridge_restart_still_presents_the_outside_callers_number(
+    bridge: ManagedProcess, acme: Company, bob: Person
+) -> None:
+    PhoneNumber.objects.create(company=acme, number="+33140000101", destination="user", user=bob.user)
+
+    # when the bridge process restarts while Asterisk keeps running (so it pushes the carrier trunk
+    # onto the one Asterisk already has)
+    bridge.stop()
+    READY_FILE.unlink(missing_ok=True)
+    bridge.start()
+
+    async def scenario() -> tuple[str, str]:
+        async with phone(bob) as bob_phone, outside_caller("+33612345678", name="Outside Caller") as outsider:
+            call = await outsider.invite("+33140000101")
+            incoming = await bob_phone.wait_incoming(timeout=5)
+            shown = (incoming.caller_number, incoming.caller_name)
+            await call.cancel()
+            return shown
+
+    # then a call from the carrier still shows the number the carrier presented, not "anonymous"
+    assert asyncio.run(scenario()) == ("+33612345678", "Outside Caller")
+    # and the carrier's address is matched once, however many times the bridge pushed it
+    identify = ari_get_json("/asterisk/config/dynamic/res_pjsip/identify/carrier") or []
+    assert [f["value"] for f in identify if f["attribute"] == "match"] == [
+        f"{settings.CARRIER_ADDRESS}/255.255.255.255"
+    ]
