@@ -141,15 +141,22 @@ def _cursor() -> Iterator[psycopg.Cursor[Any]]:
         yield cursor
 
 
+def _run(cursor: psycopg.Cursor[Any], sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+    cursor.execute(sql, params, prepare=True)
+    if connection.queries_logged:
+        # What Django's debug cursor would note (DEBUG, or a test counting queries).
+        connection.queries_log.append({"sql": sql, "time": "0.000"})
+
+
 def _execute(sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
     with _cursor() as cursor:
-        cursor.execute(sql, params, prepare=True)
+        _run(cursor, sql, params)
 
 
 def _fetch_row(sql: str, params: dict[str, Any]) -> Sequence[Any] | None:
     """Run one statement that returns rows; its first row, or None."""
     with _cursor() as cursor:
-        cursor.execute(sql, params, prepare=True)
+        _run(cursor, sql, params)
         return cursor.fetchone()
 
 
