@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directory.choices import Role
-from directory.models import Company, User
+from directory.models import Company, Site, User
 
 from . import provisioning, routing
 from .choices import BarringDirection, CallerIdChoice, DeviceKind, NumberClass
@@ -301,6 +301,13 @@ def update_routing_policy(
     company.outside_prefix = outside_prefix
     company.country_code = country_code
     company.main_number = tidy_number(main_number)
+    if company.main_number and (
+        Site.objects.filter(main_number__in=_number_forms(company.main_number, company))
+        .exclude(company=company)
+        .exists()
+        or PhoneNumber.objects.filter(number=company.main_number).exclude(company=company).exists()
+    ):
+        errors["main_number"] = [_("%(number)s is already in use.") % {"number": company.main_number}]
     company.receptionist = receptionist
     try:
         company.full_clean(exclude=["slug", *errors])
@@ -504,14 +511,26 @@ def delete_barring_rule(*, rule: BarringRule) -> None:
     rule.delete()
 
 
+def _number_forms(number: str, company: Company) -> set[str]:
+    """A public number as entered and in E.164 (site numbers are kept in E.164: 04 72... is +33 4 72...)."""
+    from .routing import to_e164
+
+    return {number, to_e164(number, company.country_code)} if number.startswith("0") else {number}
+
+
 def _check_phone_number(phone_number: PhoneNumber) -> None:
     from .settings_actions import tidy_number
 
     _company_user(phone_number.company, phone_number.user, field="user")
     phone_number.number = tidy_number(phone_number.number)
     errors: dict[str, list[str]] = {}
-    if PhoneNumber.objects.filter(number=phone_number.number).exclude(pk=phone_number.pk).exists():
-        # Numbers are unique across the platform; whose it is stays private.
+    if (
+        PhoneNumber.objects.filter(number=phone_number.number).exclude(pk=phone_number.pk).exists()
+        or Site.objects.filter(
+            main_number__in=_number_forms(phone_number.number, phone_number.company)
+        ).exists()
+    ):
+        # Numbers are unique across the platform (a site's number included); whose it is stays private.
         errors["number"] = [_("%(number)s is already in use.") % {"number": phone_number.number}]
     if phone_number.destination == PhoneNumber.Destination.USER:
         if phone_number.user is None:

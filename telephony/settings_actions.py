@@ -351,7 +351,11 @@ def _destination_error(user: User, rule: ForwardingRule) -> str:
         except ValidationError as error:
             return " ".join(error.messages)
     elif rule.destination == RuleDestination.RECEPTIONIST:
+        # The receptionist of the user's site when it has one, else the company's (as routing does).
+        site = user.site
         receptionist = user.company.receptionist
+        if site is not None and site.receptionist is not None:
+            receptionist = site.receptionist
         if receptionist is None or getattr(receptionist, "extension", None) is None:
             return _("Your company has no receptionist: ask your administrator.")
         if receptionist.pk == user.pk:

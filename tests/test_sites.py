@@ -432,3 +432,52 @@ def test_the_demo_puts_acme_in_paris_and_lyon(db: None) -> None:
     assert did_target(LYON_NUMBER).dial == "102"  # type: ignore[union-attr]
     assert did_target("+33140000101").dial == "101"  # type: ignore[union-attr]
     assert not Site.objects.filter(company__slug="globex").exists()
+
+
+def test_a_site_number_cannot_be_given_to_a_user_nor_be_another_companys_number(
+    lyon: Site, bob: Person, gina: Person
+) -> None:
+    from telephony import actions as telephony_actions
+
+    # a public number of a user equal to the Lyon number: refused, whoever asks
+    with pytest.raises(ValidationError) as error:
+        telephony_actions.create_phone_number(
+            company=_company(bob), number="04 72 00 00 00", destination="user", user=bob.user
+        )
+    assert error.value.message_dict["number"] == ["0472000000 is already in use."]
+    assert not PhoneNumber.objects.filter(number__in=["0472000000", LYON_NUMBER]).exists()
+    # Globex may not take it as its company number either; what else it set is kept
+    globex = _company(gina)
+    with pytest.raises(ValidationError) as error:
+        telephony_actions.update_routing_policy(
+            company=globex, outside_prefix="0", country_code="33", main_number=LYON_NUMBER, receptionist=None
+        )
+    assert error.value.message_dict == {"main_number": [f"{LYON_NUMBER} is already in use."]}
+    globex.refresh_from_db()
+    assert globex.main_number != LYON_NUMBER
+
+
+def test_a_receptionist_rule_is_accepted_for_a_site_receptionist_when_the_company_has_none(
+    acme: Company, carol: Person, dave: Person
+) -> None:
+    from telephony import settings_actions
+    from telephony.choices import RuleCondition, RuleDestination
+
+    # given: no company receptionist, but Lyon's is carol, and dave works in Lyon
+    site = actions.create_site(
+        company=acme, name="Lyon", timezone="", main_number="", receptionist=carol.user
+    )
+    actions.set_user_site(user=dave.user, site=site)
+    dave.user.refresh_from_db()
+
+    rule = settings_actions.create_forwarding_rule(
+        dave.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
+    )
+    assert rule.destination == RuleDestination.RECEPTIONIST
+    # and carol herself may not forward to herself
+    actions.set_user_site(user=carol.user, site=site)
+    carol.user.refresh_from_db()
+    with pytest.raises(ValidationError):
+        settings_actions.create_forwarding_rule(
+            carol.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
+        )
