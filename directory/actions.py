@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import Company, Site, User
+from .validation import raise_errors
 
 
 @cache
@@ -55,13 +56,7 @@ def _check_site(site: Site) -> None:
             errors["receptionist"] = [_("This user is not of your company.")]
         elif not Extension.objects.filter(user=receptionist).exists():
             errors["receptionist"] = [_("The receptionist needs an extension, where calls are forwarded.")]
-    try:
-        site.full_clean(exclude=["company", *errors], validate_constraints=False)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    raise_errors(site, errors, exclude=["company"], validate_constraints=False)
 
 
 @transaction.atomic

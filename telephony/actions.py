@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from directory.choices import Role
 from directory.models import Company, Site, User
+from directory.validation import raise_errors
 
 from . import provisioning, routing
 from .choices import BarringDirection, CallerIdChoice, DeviceKind, NumberClass
@@ -309,13 +310,7 @@ def update_routing_policy(
     ):
         errors["main_number"] = [_("%(number)s is already in use.") % {"number": company.main_number}]
     company.receptionist = receptionist
-    try:
-        company.full_clean(exclude=["slug", *errors])
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    raise_errors(company, errors, exclude=["slug"])
     company.save(update_fields=["outside_prefix", "country_code", "main_number", "receptionist"])
     return company
 
@@ -419,13 +414,7 @@ def _check_speed_dial(speed_dial: SpeedDial) -> None:
         errors["number"] = [
             _("Extension %(number)s does not exist in your company.") % {"number": target.extension}
         ]
-    try:
-        speed_dial.full_clean(exclude=["company", *errors], validate_constraints=False)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    raise_errors(speed_dial, errors, exclude=["company"], validate_constraints=False)
 
 
 @transaction.atomic
@@ -460,13 +449,7 @@ def _check_barring_rule(rule: BarringRule) -> None:
         errors["prefix"] = [_("Choose a class of numbers or type a number (or its beginning), not both.")]
     elif rule.number_class == NumberClass.ANONYMOUS and rule.direction != BarringDirection.INCOMING:
         errors["number_class"] = [_("Only incoming calls can be anonymous.")]
-    try:
-        rule.full_clean(exclude=["company", *errors], validate_constraints=False)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    raise_errors(rule, errors, exclude=["company"], validate_constraints=False)
 
 
 @transaction.atomic
@@ -539,13 +522,7 @@ def _check_phone_number(phone_number: PhoneNumber) -> None:
             errors["user"] = [_("This user has no extension to ring.")]
     else:
         phone_number.user = None
-    try:
-        phone_number.full_clean(exclude=["company", *errors], validate_unique=False)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    raise_errors(phone_number, errors, exclude=["company"], validate_unique=False)
 
 
 def _forget_caller_id(phone_number: PhoneNumber) -> None:

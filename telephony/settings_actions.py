@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from directory.models import User
+from directory.validation import raise_errors
 
 from . import actions, events, routing
 from .choices import CallerIdChoice, Presence, RuleCondition, RuleDestination, RuleOrigin, Screening
@@ -246,13 +247,7 @@ def update_call_settings(user: User, **changes: Unpack[CallSettingsFields]) -> C
         errors["screened_numbers"] = [
             _("A white list with nobody on it would refuse every caller: list the callers to accept.")
         ]
-    try:
-        settings.full_clean(exclude=["user", *errors])
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    raise_errors(settings, errors, exclude=["user"])
     settings.save()
     settings_changed(user)
     if (settings.dnd, settings.presence) != shown_in_directory:
@@ -365,13 +360,7 @@ def _destination_error(user: User, rule: ForwardingRule) -> str:
 
 def _validate_rule(user: User, rule: ForwardingRule) -> None:
     errors = _rule_errors(user, rule)
-    try:
-        rule.full_clean(exclude=["company", "user", *errors])
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    raise_errors(rule, errors, exclude=["company", "user"])
 
 
 def _renumber(user: User) -> list[ForwardingRule]:
