@@ -674,7 +674,8 @@ class CallSession:
         )
         for other in others:
             other.status = LegStatus.FAILED
-        await self.client.add_to_bridge(self.bridge_id, [self.caller.channel_id, leg.channel_id])
+        # Both sides are answered now, whether or not the bridge joins them: when one side hangs up
+        # first (the bridge request then fails), the record still says who answered and when.
         self.writer.submit(
             records.mark_answered,
             self.call_id,
@@ -682,6 +683,7 @@ class CallSession:
             bridge_id=self.bridge_id,
             at=timezone.now(),
         )
+        await self.client.add_to_bridge(self.bridge_id, [self.caller.channel_id, leg.channel_id])
 
     async def _answer_caller(self) -> None:
         if not self.caller_up:

@@ -36,7 +36,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="callee users (ext 202...); the platform rings a busy user's phone no more, "
         "so calls are spread over this many callees",
     )
-    parser.add_argument("--paths", default="stasis,baseline", help="which paths to measure")
+    parser.add_argument(
+        "--paths",
+        default="stasis,floor,baseline",
+        help="which paths to measure: stasis (the platform), floor (a minimal Stasis application, "
+        "bench/floor.py), baseline (plain Dial)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument(
         "--profile",

@@ -40,6 +40,8 @@ CALLER_SIP_PASSWORD = "bench-201-sip-pw"
 CALLEE_SIP_PASSWORD = "bench-callee-sip-pw"
 BASELINE_ENDPOINT = "bench-base"
 BASELINE_SIP_PASSWORD = "bench-base-sip-pw"
+FLOOR_ENDPOINT = "bench-floor"
+FLOOR_SIP_PASSWORD = "bench-floor-sip-pw"
 
 
 class BenchError(RuntimeError):
@@ -391,13 +393,22 @@ def give_realistic_routing_settings(company: Any) -> None:
 
 def push_baseline_endpoint() -> None:
     """The baseline caller: the same PJSIP objects a device gets, with context bench-baseline."""
+    push_bench_caller(BASELINE_ENDPOINT, BASELINE_SIP_PASSWORD, "bench-baseline", '"Bench baseline" <200>')
+
+
+def push_floor_endpoint() -> None:
+    """The floor caller: the same PJSIP objects a device gets, with context bench-floor (bench/floor.py)."""
+    push_bench_caller(FLOOR_ENDPOINT, FLOOR_SIP_PASSWORD, "bench-floor", '"Bench floor" <199>')
+
+
+def push_bench_caller(username: str, password: str, context: str, caller_id: str) -> None:
     from telephony.models import Device
     from telephony.provisioning import device_objects, sip_ha1
 
-    device = Device(sip_username=BASELINE_ENDPOINT, sip_ha1=sip_ha1(BASELINE_ENDPOINT, BASELINE_SIP_PASSWORD))
-    for kind, object_id, fields in device_objects(device, language="en", caller_id='"Bench baseline" <200>'):
+    device = Device(sip_username=username, sip_ha1=sip_ha1(username, password))
+    for kind, object_id, fields in device_objects(device, language="en", caller_id=caller_id):
         if kind == "endpoint":
-            fields = [(k, "bench-baseline" if k == "context" else v) for k, v in fields]
+            fields = [(k, context if k == "context" else v) for k, v in fields]
         put_pjsip_object(kind, object_id, fields)
 
 
@@ -429,12 +440,20 @@ def call_counts(company_id: int) -> dict[str, int]:
 class BridgeProcess:
     """`manage.py run_bridge` against the bench platform, as a subprocess with its own log."""
 
+    name = "bridge"
+
     def __init__(self, env: dict[str, str], run_dir: Path, book: ProcessBook) -> None:
         self.env = env
         self.book = book
-        self.log_path = run_dir / "bridge.log"
-        self.ready_file = run_dir / "bridge.ready"
+        self.log_path = run_dir / f"{self.name}.log"
+        self.ready_file = run_dir / f"{self.name}.ready"
         self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        return [sys.executable, "manage.py", "run_bridge"]
+
+    def extra_env(self) -> dict[str, str]:
+        return {}
 
     @property
     def pid(self) -> int | None:
@@ -442,10 +461,16 @@ class BridgeProcess:
 
     def start(self, timeout: float = 120) -> None:
         self.ready_file.unlink(missing_ok=True)
-        env = {**os.environ, **self.env, "BRIDGE_READY_FILE": str(self.ready_file), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            **self.env,
+            **self.extra_env(),
+            "BRIDGE_READY_FILE": str(self.ready_file),
+            "PYTHONUNBUFFERED": "1",
+        }
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "run_bridge"],
+                self.command(),
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -454,12 +479,12 @@ class BridgeProcess:
                 start_new_session=True,
             )
         process = self.process
-        self.book.add(process.pid, "bridge")
+        self.book.add(process.pid, self.name)
         ready = wait_until(lambda: self.ready_file.exists() or process.poll() is not None, timeout, 0.1)
         if process.poll() is not None:
-            raise BenchError(f"the bridge exited at start; see {self.log_path}")
+            raise BenchError(f"the {self.name} exited at start; see {self.log_path}")
         if not ready or not self.ready_file.exists():
-            raise BenchError(f"the bridge was not ready within {timeout}s; see {self.log_path}")
+            raise BenchError(f"the {self.name} was not ready within {timeout}s; see {self.log_path}")
 
     def stop(self, timeout: float = 15) -> None:
         if self.process is None:
@@ -473,3 +498,24 @@ class BridgeProcess:
                 self.process.wait()
         self.book.remove(self.process.pid)
         self.process = None
+
+
+class FloorProcess(BridgeProcess):
+    """`python -m bench.floor`: the minimal Stasis application of the floor path."""
+
+    name = "floor"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "bench.floor",
+            "--app",
+            f"{settings.ARI_APP}-floor",
+            "--ready-file",
+            str(self.ready_file),
+        ]
+
+    def extra_env(self) -> dict[str, str]:
+        # The credentials travel in the environment, not on a command line others can read.
+        return {"ARI_USERNAME": settings.ARI_USERNAME, "ARI_PASSWORD": settings.ARI_PASSWORD}

@@ -41,12 +41,18 @@ it brings up and tears down an isolated platform of its own.
   because the `bench-baseline` context only matches `_X!`. Each callee AOR gets a static contact
   (ARI dynamic config) to one sipp UAS on 127.0.0.52:5090 that answers at once (180, 200) and holds
   the call until the BYE.
-* **Callers**: sipp UACs on 127.0.0.51 (Stasis path) and 127.0.0.53 (baseline), same scenario
-  (`bench/uac.xml`): INVITE -> 401 -> ACK -> INVITE with digest credentials -> 200 -> ACK, 0.5 s
-  call, BYE. Stasis: device `bench-201` dials extension 202+i, through `from-device` -> `Stasis()` ->
-  bridge. Baseline: endpoint `bench-base` (the same PJSIP objects as a device, context
-  `bench-baseline`) dials the callee endpoint `9202+i` with plain `Dial(PJSIP/${{EXTEN}},10)`.
-  Calls go round-robin over the callees. Both sipp scenarios answer a re-INVITE during the call as
+* **Callers**: sipp UACs on 127.0.0.51 (Stasis path), 127.0.0.54 (floor) and 127.0.0.53
+  (baseline), same scenario (`bench/uac.xml`): INVITE -> 401 -> ACK -> INVITE with digest
+  credentials -> 200 -> ACK, 0.5 s call, BYE. Stasis: device `bench-201` dials extension 202+i,
+  through `from-device` -> `Stasis()` -> bridge. Baseline: endpoint `bench-base` (the same PJSIP
+  objects as a device, context `bench-baseline`) dials the callee endpoint `9202+i` with plain
+  `Dial(PJSIP/${{EXTEN}},10)`.
+  Floor: endpoint `bench-floor` (context `bench-floor`) dials the same `9202+i` into
+  `Stasis(istra-bench-floor)`, served by `bench/floor.py`, a minimal Stasis application with none
+  of the platform (no database, routing, records or live events) that makes the same eight ARI
+  requests a call as the bridge, with the same client and event filter: what Asterisk's ARI costs
+  by itself (its "bridge CPU" column is that application's CPU).
+  Calls go round-robin over the callees. The sipp scenarios answer a re-INVITE during the call as
   a phone does (the Stasis path sends one to each leg after answer, see the findings).
 * **Sustained rate**: steps of increasing calls/s (`-r`), each {{step_seconds}} s of calls (`-m` =
   rate x seconds, `-l` = 3 x rate), paths alternating at each rate; a path stops at its first failing

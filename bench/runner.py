@@ -23,6 +23,7 @@ SIP_SERVER = "127.0.0.1:5360"
 UAS_IP, UAS_PORT, UAS_MEDIA = "127.0.0.52", 5090, 6200
 STASIS_IP, STASIS_PORT, STASIS_MEDIA = "127.0.0.51", 5071, 6100
 BASE_IP, BASE_PORT, BASE_MEDIA = "127.0.0.53", 5073, 6300
+FLOOR_IP, FLOOR_PORT, FLOOR_MEDIA = "127.0.0.54", 5074, 6400
 DRAIN_TIMEOUT = 45.0
 # A step whose set-up time grows by more than this from its first to its last quarter is building a
 # queue: the platform is not keeping up with the rate, even if every call eventually succeeds.
@@ -82,6 +83,7 @@ class Context:
     book: pf.ProcessBook
     provisioned: pf.Provisioned | None = None
     bridge: pf.BridgeProcess | None = None
+    floor: pf.FloorProcess | None = None  # the floor path's minimal Stasis application
     asterisk: Any = None
     uas: Uas | None = None
     paths: dict[str, CallerPath] = field(default_factory=dict)
@@ -189,7 +191,12 @@ def setup(ctx: Context) -> None:
     leftovers = ctx.book.reap_leftovers()
     if leftovers:
         say(f"stopped leftovers of an interrupted run: {', '.join(leftovers)}")
-    for ip, port in ((UAS_IP, UAS_PORT), (STASIS_IP, STASIS_PORT), (BASE_IP, BASE_PORT)):
+    for ip, port in (
+        (UAS_IP, UAS_PORT),
+        (STASIS_IP, STASIS_PORT),
+        (BASE_IP, BASE_PORT),
+        (FLOOR_IP, FLOOR_PORT),
+    ):
         if not wait_port_free(ip, port):
             raise pf.BenchError(f"UDP {ip}:{port} is in use: is another benchmark running?")
 
@@ -252,8 +259,21 @@ def setup(ctx: Context) -> None:
             BASE_PORT,
             BASE_MEDIA,
         )
+    if "floor" in wanted:
+        pf.push_floor_endpoint()
+        ctx.floor = pf.FloorProcess(ctx.env, ctx.run_dir, ctx.book)
+        ctx.floor.start()
+        ctx.paths["floor"] = CallerPath(
+            "floor",
+            pf.FLOOR_ENDPOINT,
+            pf.FLOOR_SIP_PASSWORD,
+            callee_endpoints,
+            FLOOR_IP,
+            FLOOR_PORT,
+            FLOOR_MEDIA,
+        )
     if not ctx.paths:
-        raise pf.BenchError("no path to measure (--paths stasis,baseline)")
+        raise pf.BenchError("no path to measure (--paths stasis,floor,baseline)")
 
 
 # --- measurement ---------------------------------------------------------------------------------
@@ -270,8 +290,17 @@ def place(ctx: Context, path: str, kind: str, rate: int, calls: int) -> Run:
     ctx.counter += 1
     work_dir = ctx.run_dir / f"{ctx.counter:02d}-{path}-{kind}-{rate}"
     records_before = pf.call_counts(ctx.provisioned.company_id) if path == "stasis" else {}
-    bridge_pid, asterisk_pid = ctx.bridge.pid, ctx.asterisk.pid()
-    ours = {p for p in (bridge_pid, asterisk_pid, ctx.uas.process.pid if ctx.uas.process else None) if p}
+    # The "bridge" figures of a run are those of the Stasis application the path goes through.
+    app = ctx.floor if path == "floor" and ctx.floor is not None else ctx.bridge
+    if app.pid is None:
+        raise pf.BenchError(f"the {app.name} died; see {app.log_path}")
+    bridge_pid, asterisk_pid = app.pid, ctx.asterisk.pid()
+    others = (
+        ctx.bridge.pid,
+        ctx.floor.pid if ctx.floor else None,
+        ctx.uas.process.pid if ctx.uas.process else None,
+    )
+    ours = {p for p in (asterisk_pid, *others) if p}
     ours0 = pf.our_cpu_seconds(ours)
     cpu0 = (pf.process_cpu_seconds(bridge_pid), pf.process_cpu_seconds(asterisk_pid), pf.machine_cpu())
     profiler = start_profiler(ctx, work_dir, path, kind, rate, calls)
@@ -558,8 +587,8 @@ def describe_failure(item: Run) -> str:
 
 
 def teardown(ctx: Context) -> None:
-    say("teardown: sipp, bridge, Asterisk 'bench'")
-    for part in (ctx.uas, ctx.bridge, ctx.asterisk):
+    say("teardown: sipp, bridge (and floor application), Asterisk 'bench'")
+    for part in (ctx.uas, ctx.floor, ctx.bridge, ctx.asterisk):
         if part is None:
             continue
         try:

@@ -156,6 +156,8 @@ CARRIER_PORT = env_int("CARRIER_PORT", 5060)
 BRIDGE_ROUTING_CACHE = env_bool("BRIDGE_ROUTING_CACHE", True)
 # The bridge skips live events for users and groups no browser listens to (telephony/listeners.py).
 BRIDGE_SKIP_UNLISTENED = env_bool("BRIDGE_SKIP_UNLISTENED", True)
+# The bridge runs on uvloop (libuv) rather than asyncio's own event loop.
+BRIDGE_UVLOOP = env_bool("BRIDGE_UVLOOP", True)
 # How long the bridge lets call-record writes gather into one transaction (ms): fewer commits under load.
 BRIDGE_RECORD_LINGER_MS = float(env_str("BRIDGE_RECORD_LINGER_MS", "5"))
 # Seconds a remote terminal that answered has to press a key before its leg is dropped (A7).

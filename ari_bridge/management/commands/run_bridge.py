@@ -1,6 +1,7 @@
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 
 import psycopg
 from django.conf import settings
@@ -9,6 +10,16 @@ from django.core.management.base import BaseCommand, CommandError
 from ari_bridge.bridge import bridge_from_settings
 
 logger = logging.getLogger("ari_bridge")
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop (libuv) unless BRIDGE_UVLOOP is off: the bridge spends a fair share of
+    its CPU in the event loop itself (socket reads and writes, timers, task steps)."""
+    if not settings.BRIDGE_UVLOOP:
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
 
 
 def _lock_key(app: str) -> int:
@@ -37,7 +48,8 @@ class Command(BaseCommand):
                 f"Another bridge is already running for the ARI application {settings.ARI_APP!r}."
             )
         try:
-            asyncio.run(self._run())
+            with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                runner.run(self._run())
         finally:
             lock_conn.close()
 
