@@ -217,6 +217,18 @@ class Summary:
             ),
         ]
 
+    def floor_share(self) -> str:
+        """The floor path's sustained rate as a share of the baseline's: how far any Stasis
+        application with this client can go on this machine (not a target)."""
+        floor, base = self.paths.get("floor"), self.paths.get("baseline")
+        if floor is None or base is None or not base.sustained:
+            return ""
+        return (
+            f"The floor path (a Stasis application doing nothing but the bridge's ARI requests) sustained "
+            f"{floor.sustained}/s, {floor.sustained / base.sustained:.0%} of the baseline; the Stasis path "
+            f"{self.paths['stasis'].sustained if 'stasis' in self.paths else 0}/s."
+        )
+
     def _bounds(self) -> str:
         notes = [f"{name} limit not reached" for name, fig in self.paths.items() if fig.first_failure is None]
         return f" ({', '.join(notes)})" if notes else ""
@@ -429,6 +441,8 @@ def render_text(s: Summary) -> str:
         lines.append(
             f"  (at {s.args.light_rate}/s the Stasis path adds {light50:+.1f} ms p50, {light99:+.1f} ms p99)"
         )
+    if s.floor_share():
+        lines.append(f"  {s.floor_share()}")
     text, _ = s.records_line()
     lines += ["", f"records: {text}", f"bridge memory (VmRSS): {_memory_line(s)}", ""]
     lines += _text_table(RUN_HEADERS, _run_rows(s))
@@ -470,6 +484,8 @@ def render_markdown(s: Summary) -> str:
             f"At {s.args.light_rate}/s the Stasis path adds {light50:+.1f} ms (p50) and {light99:+.1f} ms "
             "(p99) to the baseline's set-up time.",
         ]
+    if s.floor_share():
+        out += ["", s.floor_share()]
     text, _ = s.records_line()
     out += [
         "",
