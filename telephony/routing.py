@@ -96,6 +96,22 @@ def to_e164(number: str, country_code: str) -> str:
     return number
 
 
+# Countries whose national numbers are written with a leading 0 (the trunk prefix: 01 40 00 00 00,
+# 06 12 34 56 78). There, an outside number that starts with neither 0 (national) nor 00 or +
+# (international) can only be a short service number (112, 3615); a longer one does not exist. It is
+# nearly always a national number whose outside prefix was forgotten: with prefix 0, 0612345678 would
+# go out as 612345678. Such a number is refused as unknown at once, rather than sent to the carrier.
+TRUNK_ZERO_COUNTRIES = frozenset({"31", "32", "33", "41", "43", "44", "49"})
+SHORT_NUMBER_MAX_DIGITS = 6
+
+
+def dialable(number: str, country_code: str) -> bool:
+    """Whether an outside number as dialled after the prefix (or written in a setting) can exist."""
+    if number.startswith(("0", "+")) or len(number) <= SHORT_NUMBER_MAX_DIGITS:
+        return True
+    return country_code not in TRUNK_ZERO_COUNTRIES
+
+
 def barring_target(prefix: str, country_code: str) -> tuple[str, str]:
     """What an administrator's barring prefix means, as (E.164 prefix, class): "06" is the prefix
     +336; "00" or "+" alone is every international number, "0" alone every national one."""
@@ -338,6 +354,8 @@ def parse_destination(number: str, policy: Policy) -> Internal | External | Unkn
             target = policy.speed_dials[number]
             return Internal(target) if len(target) <= 6 and not target.startswith("+") else External(target)
         return Internal(number)
+    if not dialable(number, policy.country_code):
+        return Unknown()
     return External(to_e164(number, policy.country_code))
 
 
@@ -372,10 +390,14 @@ def interpret(dialled: str, policy: Policy) -> Dialled:
         return Internal(short) if len(short) <= 6 and not short.startswith("+") else External(short)
     prefix = policy.outside_prefix
     if prefix and dialled.startswith(prefix) and len(dialled) > len(prefix) + 1:
-        return External(to_e164(dialled[len(prefix) :], policy.country_code))
-    if not prefix and len(dialled) > 6:
-        return External(to_e164(dialled, policy.country_code))
-    return Internal(dialled)
+        outside = dialled[len(prefix) :]
+    elif not prefix and len(dialled) > 6:
+        outside = dialled
+    else:
+        return Internal(dialled)
+    if not dialable(outside, policy.country_code):
+        return Unknown()
+    return External(to_e164(outside, policy.country_code))
 
 
 def callee_number(dialled: str, policy: Policy | None = None) -> str:

@@ -178,6 +178,35 @@ def test_a_company_without_a_prefix_dials_out_any_number_longer_than_an_extensio
     assert interpret("103", policy) == Internal("103")
 
 
+def test_a_national_number_dialled_without_the_outside_prefix_is_refused_as_unknown() -> None:
+    # 0612345678 with prefix 0 would be 612345678: no such number in France; it never reaches the carrier
+    assert interpret("0612345678", ACME) == Unknown()
+    plan = call(None, "0612345678")
+    assert isinstance(plan, Reject) and plan.reason == RejectReason.UNKNOWN_NUMBER
+    # the same number with the prefix goes out; a short service number after the prefix too
+    assert dialled_out(call(None, "00612345678")) == "+33612345678"
+    assert interpret("03615", ACME) == External("3615")
+
+
+def test_without_a_prefix_a_long_number_without_its_leading_0_is_unknown() -> None:
+    policy = dataclasses.replace(ACME, outside_prefix="")
+
+    assert interpret("612345678", policy) == Unknown()
+    assert interpret("0612345678", policy) == External("+33612345678")
+
+
+def test_where_national_numbers_have_no_leading_0_a_long_number_goes_out() -> None:
+    # North America: ten digits, no trunk prefix
+    policy = dataclasses.replace(ACME, outside_prefix="9", country_code="1")
+
+    assert interpret("95551234567", policy) == External("5551234567")
+
+
+@pytest.mark.parametrize("written", ["612345678", "6 12 34 56 78", "1 40 00 00 00"])
+def test_a_setting_refuses_a_national_number_missing_its_leading_0(written: str) -> None:
+    assert parse_destination(written, ACME) == Unknown()
+
+
 def test_an_outside_number_goes_out_withheld_when_the_user_withholds_theirs() -> None:
     plan = call(None, "00612345678", caller=dataclasses.replace(BOB, outside_number=""))
 

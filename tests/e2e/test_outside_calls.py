@@ -65,6 +65,18 @@ def test_an_outside_number_dialled_with_the_prefix_goes_out_showing_the_users_pu
 
 
 @pytest.mark.usefixtures("numbers")
+def test_a_national_number_dialled_without_the_prefix_is_refused_and_never_goes_out(bob: Person) -> None:
+    async def scenario() -> tuple[int, int]:
+        async with outside_world() as pstn, phone(bob) as bob_phone:
+            # bob forgets the outside prefix: 0612345678 would go out as 612345678
+            status = await refused(bob_phone, "0612345678")
+            return status, len(pstn.invites_received)
+
+    assert asyncio.run(scenario()) == (404, 0)
+    assert ended_call(caller_user=bob.user, dialled_number="0612345678").reason == "unknown_number"
+
+
+@pytest.mark.usefixtures("numbers")
 def test_the_presented_number_follows_the_users_choice(bob: Person, carol: Person) -> None:
     CallSettings.objects.create(user=bob.user, caller_id=CallerIdChoice.COMPANY)
     CallSettings.objects.create(user=carol.user, caller_id=CallerIdChoice.WITHHELD)
