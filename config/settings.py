@@ -102,6 +102,12 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "istra")},
     }
 }
+# Sign-in brute-force protection (directory/login_guard.py): failures within the window lock an
+# account from an address, or an address for every account.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
+LOGIN_FAILURE_WINDOW = float(env_str("LOGIN_FAILURE_WINDOW", "900"))
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)

@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
+from directory.auth_views import GuardedAuthenticationForm
+
 from . import directory_views, routing_views, settings_views, sites_views, views
 
 app_name = "portal"
@@ -8,7 +10,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="portal/login.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="portal/login.html",
+            authentication_form=GuardedAuthenticationForm,
+            redirect_authenticated_user=True,
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

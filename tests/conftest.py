@@ -11,6 +11,14 @@ from directory.models import Company
 from .personas import Person, make_company, make_person
 
 
+@pytest.fixture(autouse=True)
+def _no_sign_in_failures() -> None:
+    """Sign-in failures are counted in Redis, which outlives a test: each test starts with none."""
+    from directory.login_guard import guard
+
+    guard.reset_all()
+
+
 @pytest.fixture
 def acme(db: None) -> Company:
     return make_company("acme", "Acme")

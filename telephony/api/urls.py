@@ -1,7 +1,7 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from directory.auth_views import GuardedObtainAuthToken
 from voicemail.api import views as voicemail_views
 
 from . import views
@@ -25,7 +25,7 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("me/settings/", views.MySettingsView.as_view(), name="my-settings"),
     path("company/routing/", views.CompanyRoutingView.as_view(), name="company-routing"),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", GuardedObtainAuthToken.as_view(), name="token"),
     path("voicemail/mailbox/", voicemail_views.MailboxView.as_view(), name="voicemail-mailbox"),
     path("voicemail/mailbox/pin/", voicemail_views.PinView.as_view(), name="voicemail-pin"),
     *router.urls,

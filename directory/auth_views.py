@@ -1,0 +1,56 @@
+"""Sign-in, guarded against password guessing (directory/login_guard.py): the portal's login form
+and the API's token endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .login_guard import client_address, guard, lock_message
+
+
+class GuardedAuthenticationForm(AuthenticationForm):
+    """Django's login form, refusing a locked account or address before checking the password."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")
+        address = client_address(self.request)
+        wait = guard.retry_after(username, address)
+        if wait:
+            raise ValidationError(lock_message(wait), code="locked")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            guard.failed(username, address)
+            raise
+        guard.succeeded(username, address)
+        return cleaned
+
+
+class GuardedObtainAuthToken(ObtainAuthToken):
+    """`POST /api/auth/token/` (username, password) -> {"token": ...}; 429 while locked."""
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        username = str(request.data.get("username") or "")
+        address = client_address(request)
+        wait = guard.retry_after(username, address)
+        if wait:
+            return Response(
+                {"detail": lock_message(wait)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            guard.failed(username, address)
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        guard.succeeded(username, address)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
