@@ -38,7 +38,8 @@ class GuardedObtainAuthToken(ObtainAuthToken):
     """`POST /api/auth/token/` (username, password) -> {"token": ...}; 429 while locked."""
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        username = str(request.data.get("username") or "")
+        data = request.data if isinstance(request.data, dict) else {}
+        username = str(data.get("username") or "")
         address = client_address(request)
         wait = guard.retry_after(username, address)
         if wait:
