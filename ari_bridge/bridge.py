@@ -22,13 +22,13 @@ import aiohttp
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from telephony import events, provisioning, records
+from telephony import availability, events, provisioning, records
 from telephony.choices import CallOutcome, CallState, LegRole
 from telephony.listeners import ListenerSet
 from voicemail import actions as vm_actions
 
 from .calls import CallSession, LegStatus, State
-from .client import AriClient, AriConfig, ConnectionLost, Json
+from .client import AriClient, AriConfig, AriError, ConnectionLost, Json
 from .directory import Directory
 from .records import RecordBatcher, db
 
@@ -71,9 +71,11 @@ class Bridge:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self.ready_file = os.environ.get("BRIDGE_READY_FILE", "")
         self._sweeper: asyncio.Task[None] | None = None
+        self._availability: asyncio.Task[None] | None = None
         from django.conf import settings
 
         self.batcher = RecordBatcher(linger=settings.BRIDGE_RECORD_LINGER_MS / 1000)
+        self.availability_poll = float(settings.BRIDGE_AVAILABILITY_POLL)
         self.directory = Directory(server_id=server_id, enabled=settings.BRIDGE_ROUTING_CACHE)
         # Live events go only to groups a browser listens to (telephony/listeners.py).
         self.listeners = ListenerSet(settings.REDIS_URL) if settings.BRIDGE_SKIP_UNLISTENED else None
@@ -243,6 +245,8 @@ class Bridge:
                 reconcile.cancel()
                 if self._sweeper is not None:
                     self._sweeper.cancel()
+                if self._availability is not None:
+                    self._availability.cancel()
         if not self._stopping.is_set():
             raise ConnectionLost("ARI event WebSocket closed")
 
@@ -256,6 +260,13 @@ class Bridge:
             self.tasks.add(sweeper)
             sweeper.add_done_callback(self.tasks.discard)
             self._sweeper = sweeper
+            if self.availability_poll > 0:
+                watch = asyncio.create_task(
+                    self._watch_availability(self.availability_poll), name="availability"
+                )
+                self.tasks.add(watch)
+                watch.add_done_callback(self.tasks.discard)
+                self._availability = watch
             self.connected.set()
             if self.ready_file:
                 # Lets supervisors and tests know the application is connected and reconciled.
@@ -265,6 +276,38 @@ class Bridge:
                 logger.warning("Asterisk restarted: calls it carried were lost and are closed")
         except Exception:
             logger.exception("reconnection work failed")
+
+    # --- availability: whose phones can ring (the directory's "unavailable") ---------------------------
+
+    async def _watch_availability(self, every: float) -> None:
+        """Every `every` seconds, ask Asterisk which SIP phones are registered (one request for all);
+        the users whose phones changed have their reachability told to their company's directories
+        (telephony/availability.py). Polled rather than subscribed to: endpoint events would bring
+        every channel event of every phone into the application's queue a second time."""
+        known: dict[str, bool] = {}  # each endpoint seen: whether it could ring
+        while True:
+            try:
+                endpoints = await self.client.request("GET", "/endpoints/PJSIP", timeout=5)
+                online = availability.online_endpoints(endpoints or [])
+                now = {str(e.get("resource")): str(e.get("resource")) in online for e in endpoints or []}
+                # New phones (offline until they register), phones whose state changed, phones removed.
+                changed = {name for name in now.keys() | known.keys() if now.get(name) != known.get(name)}
+                known = now
+                if changed:
+                    await db(self._tell_availability, changed, online)
+            except (AriError, ConnectionLost, TimeoutError, OSError) as exc:
+                logger.info("could not check which phones are registered: %s", exc)
+            except Exception:
+                logger.exception("availability check failed")
+            await asyncio.sleep(every)
+
+    @staticmethod
+    def _tell_availability(changed: set[str], online: set[str]) -> None:
+        users = availability.users_of_endpoints(changed)
+        phones = availability.phones_of(users)
+        events.publish_reachability(
+            {user_id: availability.reachable(phones.get(user_id, ()), online) for user_id in users}
+        )
 
     # --- voicemail recordings ---------------------------------------------------------------------------
 

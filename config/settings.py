@@ -162,6 +162,9 @@ CARRIER_PORT = env_int("CARRIER_PORT", 5060)
 BRIDGE_ROUTING_CACHE = env_bool("BRIDGE_ROUTING_CACHE", True)
 # The bridge skips live events for users and groups no browser listens to (telephony/listeners.py).
 BRIDGE_SKIP_UNLISTENED = env_bool("BRIDGE_SKIP_UNLISTENED", True)
+# How often the bridge asks Asterisk which phones are registered, for the directory's "unavailable"
+# phone state (seconds; 0: never).
+BRIDGE_AVAILABILITY_POLL = float(env_str("BRIDGE_AVAILABILITY_POLL", "5"))
 # The bridge runs on uvloop (libuv) rather than asyncio's own event loop.
 BRIDGE_UVLOOP = env_bool("BRIDGE_UVLOOP", True)
 # How long the bridge lets call-record writes gather into one transaction (ms): fewer commits under load.

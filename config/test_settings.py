@@ -24,6 +24,8 @@ if SLOT:
 os.environ.setdefault("CARRIER_ADDRESS", f"127.0.0.{77 + SLOT}")
 os.environ.setdefault("CARRIER_PORT", "5070")
 os.environ.setdefault("REMOTE_CONFIRM_TIMEOUT", "4")
+# Phones registering and leaving show in the directory within a second (telephony/availability.py).
+os.environ.setdefault("BRIDGE_AVAILABILITY_POLL", "1")
 # The e2e web server (tests/e2e/conftest.py) is where the test Asterisk fetches voicemail audio.
 WEB_PORT = 8765 + 10 * SLOT
 os.environ.setdefault("PLATFORM_INTERNAL_URL", f"http://127.0.0.1:{WEB_PORT}")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
+from telephony.availability import unavailable_users
 from telephony.choices import CallState, Presence
 from telephony.events import PhoneState, line_state, phone_state_of
 from telephony.models import Call, PhoneNumber
@@ -67,9 +68,10 @@ def phone_states(company_id: int) -> dict[int, PhoneState]:
 
 
 def colleagues(company_id: int, *, search: str = "") -> list[Colleague]:
-    """The company's active users, by name, that `search` matches (all when empty): three queries
-    whatever their number (users, their public numbers, the calls in progress)."""
-    users = _matching(
+    """The company's active users, by name, that `search` matches (all when empty): four queries
+    whatever their number (users, their public numbers, the calls in progress, their phones) and one
+    request to Asterisk (which phones are registered)."""
+    matching = _matching(
         User.objects.filter(company_id=company_id, is_active=True)
         .select_related("extension", "call_settings")
         .prefetch_related(
@@ -82,7 +84,9 @@ def colleagues(company_id: int, *, search: str = "") -> list[Colleague]:
         .order_by(Lower("last_name"), Lower("first_name"), "username"),
         search,
     )
+    users = list(matching)
     states = phone_states(company_id)
+    unavailable = unavailable_users(user.pk for user in users)
     lines = []
     for user in users:
         extension = getattr(user, "extension", None)
@@ -95,7 +99,9 @@ def colleagues(company_id: int, *, search: str = "") -> list[Colleague]:
                 public_numbers=tuple(number.number for number in user.public_numbers),  # type: ignore[attr-defined]
                 presence=call_settings.presence if call_settings else Presence.AVAILABLE,
                 dnd=call_settings.dnd if call_settings else False,
-                phone_state=states.get(user.pk, PhoneState.IDLE),
+                phone_state=states.get(
+                    user.pk, PhoneState.UNAVAILABLE if user.pk in unavailable else PhoneState.IDLE
+                ),
             )
         )
     return lines

@@ -159,6 +159,8 @@ class PhoneState(models.TextChoices):
     IDLE = "idle", _("available")
     RINGING = "ringing", _("ringing")
     IN_CALL = "in_call", _("in a call")
+    # No phone of the user can ring: none registered, no remote terminal (telephony/availability.py).
+    UNAVAILABLE = "unavailable", _("unavailable")
 
 
 @dataclass(frozen=True)
@@ -195,14 +197,15 @@ def line_state(call_state: str, *, incoming: bool) -> PhoneState:
     return PhoneState.IDLE
 
 
-def phone_state_of(line_states: Iterable[PhoneState]) -> PhoneState:
-    """A user's phone state from those of their calls: in a call wins over ringing (call waiting)."""
+def phone_state_of(line_states: Iterable[PhoneState], *, reachable: bool = True) -> PhoneState:
+    """A user's phone state from those of their calls: in a call wins over ringing (call waiting), and
+    either over unavailable (a call on a remote terminal while the desk phone is off)."""
     states = set(line_states)
     if PhoneState.IN_CALL in states:
         return PhoneState.IN_CALL
     if PhoneState.RINGING in states:
         return PhoneState.RINGING
-    return PhoneState.IDLE
+    return PhoneState.IDLE if reachable else PhoneState.UNAVAILABLE
 
 
 class PhoneStates:
@@ -221,6 +224,7 @@ class PhoneStates:
         self._calls: dict[str, dict[int, tuple[bool, PhoneState]]] = {}  # call id -> user -> (incoming, line)
         self._calls_of: dict[int, set[str]] = {}  # user -> ids of their calls in progress
         self._states: dict[int, PhoneState] = {}  # users not idle
+        self._unreachable: set[int] = set()  # users no phone can reach (availability.py)
 
     def apply(self, user_id: int, event: CallEvent) -> list[tuple[int, PhoneState]]:
         """Take in one committed call event of `user_id`; the users whose phone state it changed."""
@@ -251,10 +255,21 @@ class PhoneStates:
             if not calls:
                 del self._calls_of[user_id]
 
+    def set_reachable(self, reachable: dict[int, bool]) -> list[tuple[int, PhoneState]]:
+        """Take in whether each of these users' phones can ring; the users whose phone state changed."""
+        with self._lock:
+            for user_id, can_ring in reachable.items():
+                if can_ring:
+                    self._unreachable.discard(user_id)
+                else:
+                    self._unreachable.add(user_id)
+            return [(user_id, state) for user_id in reachable if (state := self._update(user_id))]
+
     def _update(self, user_id: int) -> PhoneState | None:
         """The user's new phone state if it changed, else None."""
         state = phone_state_of(
-            self._calls[call_id][user_id][1] for call_id in self._calls_of.get(user_id, ())
+            (self._calls[call_id][user_id][1] for call_id in self._calls_of.get(user_id, ())),
+            reachable=user_id not in self._unreachable,
         )
         if state == self._states.get(user_id, PhoneState.IDLE):
             return None
@@ -268,6 +283,7 @@ class PhoneStates:
         with self._lock:
             self._calls.clear()
             self._calls_of.clear()
+            self._unreachable.clear()
             self._states.clear()
 
 
@@ -315,3 +331,15 @@ class DirectoryLines:
 
 
 directory_lines = DirectoryLines()
+
+
+def publish_reachability(reachable: dict[int, bool]) -> None:
+    """Tell the directories of these users' companies whose phones became unavailable, or available
+    again (the bridge's availability watch). Not in a transaction: nothing is written."""
+    for user_id, state in phone_states.set_reachable(reachable):
+        line = directory_lines.of(user_id)
+        if line is not None:
+            company_id, extension = line
+            send_to_company(
+                company_id, DirectoryStatusEvent(extension=extension, phone_state=state.value).as_message()
+            )

@@ -36,6 +36,22 @@ Sent = list[tuple[str, dict[str, Any]]]
 
 
 @pytest.fixture(autouse=True)
+def unregistered(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Asterisk reports every SIP phone of the test's users registered, but those a test puts in the
+    returned set (a live Asterisk is the end-to-end tests' business)."""
+    from telephony import availability
+    from telephony.models import Device
+
+    off: set[str] = set()
+
+    def registered_endpoints() -> set[str]:
+        return set(Device.objects.values_list("sip_username", flat=True)) - off
+
+    monkeypatch.setattr(availability, "registered_endpoints", registered_endpoints)
+    return off
+
+
+@pytest.fixture(autouse=True)
 def fresh_directory_state() -> Iterator[None]:
     """The phone states and directory lines a process has seen belong to its own calls and users."""
     events.phone_states.clear()
@@ -236,6 +252,89 @@ def test_the_status_snapshot_is_json_for_my_company(bob: Person, carol: Person, 
         "102": {"extension": "102", "presence": "available", "dnd": True, "phone_state": "idle"},
     }
     assert Client().get(reverse("portal:directory_status")).status_code == 401
+
+
+# --- unavailable: no phone can ring ------------------------------------------------------------------
+
+
+def _phones(person: Person) -> list[str]:
+    from telephony.models import Device
+
+    return list(Device.objects.filter(user=person.user).values_list("sip_username", flat=True))
+
+
+def _states(person: Person) -> dict[str, str]:
+    client = Client()
+    client.force_login(person.user)
+    data = client.get(reverse("portal:directory_status")).json()
+    return {line["extension"]: line["phone_state"] for line in data["colleagues"]}
+
+
+def test_a_colleague_whose_phones_are_all_unregistered_is_unavailable(
+    bob: Person, carol: Person, unregistered: set[str]
+) -> None:
+    # given: carol's desk phone is off
+    unregistered.update(_phones(carol))
+
+    # when / then
+    assert _states(bob) == {"101": "idle", "102": "unavailable"}
+    row = _rows(_page(bob))["102"]
+    assert _attribute(row, "data-phone-state") == "unavailable" and "unavailable" in row
+
+
+def test_a_remote_terminal_keeps_a_colleague_available(
+    bob: Person, carol: Person, unregistered: set[str]
+) -> None:
+    # given: carol's desk phone is off, but her mobile rings with it
+    actions.add_remote_terminal(user=carol.user, number="0612345678")
+    unregistered.update(_phones(carol))
+
+    assert _states(bob)["102"] == "idle"
+
+
+def test_a_colleague_without_any_phone_is_unavailable(bob: Person, carol: Person) -> None:
+    from telephony.models import Device
+
+    Device.objects.filter(user=carol.user).delete()
+
+    assert _states(bob)["102"] == "unavailable"
+
+
+def test_a_call_shows_over_unavailable(bob: Person, carol: Person, unregistered: set[str]) -> None:
+    # given: carol, desk phone off, is called (her mobile would ring)
+    unregistered.update(_phones(carol))
+    records.mark_ringing(_call(bob, carol), at=T0 + timedelta(seconds=1))
+
+    assert _states(bob)["102"] == "ringing"
+
+
+def test_nobody_is_shown_unavailable_when_asterisk_cannot_say(
+    bob: Person, carol: Person, unregistered: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telephony import availability
+
+    unregistered.update(_phones(carol))
+    monkeypatch.setattr(availability, "registered_endpoints", lambda: None)
+
+    assert _states(bob)["102"] == "idle"
+
+
+def test_the_bridge_tells_the_directory_when_phones_go_and_come_back(
+    bob: Person, carol: Person, gus: Person, sent: Sent
+) -> None:
+    assert bob.user.company is not None
+    # when carol's phones go, then come back
+    events.publish_reachability({carol.user.pk: False})
+    gone = [(e["extension"], e["phone_state"]) for e in _directory_events(sent, bob)]
+    sent.clear()
+    events.publish_reachability({carol.user.pk: False})  # no change: nothing told
+    again = _directory_events(sent, bob)
+    events.publish_reachability({carol.user.pk: True})
+    back = [(e["extension"], e["phone_state"]) for e in _directory_events(sent, bob)]
+
+    # then
+    assert gone == [("102", "unavailable")] and again == [] and back == [("102", "idle")]
+    assert _directory_events(sent, gus) == []
 
 
 # --- the Call button ---------------------------------------------------------------------------------

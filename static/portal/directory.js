@@ -3,7 +3,7 @@
 // The page arrives server-rendered; then a WebSocket on /ws/live/?directory=1 (the user's live socket,
 // which also joins their company's group) carries each colleague's status change:
 //   {"type": "directory.status", "extension": "102", "presence": "meeting" | null, "dnd": true | null,
-//    "phone_state": "idle" | "ringing" | "in_call" | null}
+//    "phone_state": "idle" | "ringing" | "in_call" | "unavailable" | null}
 // where null means "unchanged" (a phone state change says nothing of presence, and the other way round).
 // Each time the socket (re)connects, every line's status is fetched again, since events sent while it
 // was down are lost. The search box filters the lines at once; submitting it asks the server.

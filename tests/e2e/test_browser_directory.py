@@ -1,6 +1,7 @@
 """In Chromium: bob's company directory (myCompany) shows his colleagues live. Alice dials *8 on her
 desk phone and her line shows do not disturb; she changes her presence through the API and it shows;
-a real call to carol shows her line ringing, in a call, then available again, without a reload. Then
+a real call to carol shows her line ringing, in a call, then available again, without a reload. A
+colleague whose desk phone is not registered shows unavailable, and available once it registers. Then
 bob presses Call on carol's line: his own desk phone rings first, and once he answers, carol's."""
 
 from __future__ import annotations
@@ -67,12 +68,16 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
             await asyncio.to_thread(_presence_through_the_api, alice, "meeting")
             await expect(alice_row).to_have_attribute("data-presence", "meeting", timeout=5_000)
             await expect(alice_row.locator(".presence")).to_have_text("in a meeting")
-            # Her code call was a call: she is back to available once it is over.
-            await expect(alice_row).to_have_attribute("data-phone-state", "idle", timeout=5_000)
+            # Her desk phone left with her code call: nothing can ring her now.
+            await expect(alice_row).to_have_attribute("data-phone-state", "unavailable", timeout=5_000)
+            await expect(alice_row.locator(".phone-state")).to_have_text("unavailable")
 
-            # when dave calls carol from his desk phone
-            await expect(carol_row).to_have_attribute("data-phone-state", "idle")
+            # carol's desk phone is not registered: unavailable; once it registers, available
+            await expect(carol_row).to_have_attribute("data-phone-state", "unavailable")
             async with phone(dave) as dave_phone, phone(carol) as carol_phone:
+                await expect(carol_row).to_have_attribute("data-phone-state", "idle", timeout=5_000)
+                await expect(carol_row.locator(".phone-state")).to_have_text("available")
+                # when dave calls carol from his desk phone
                 call = await dave_phone.invite(carol.extension)
                 incoming = await carol_phone.wait_incoming(timeout=5)
                 await expect(carol_row).to_have_attribute("data-phone-state", "ringing", timeout=5_000)
@@ -86,8 +91,10 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
                 )
                 await call.hangup()
                 await incoming.wait_ended(timeout=5)
-            await expect(carol_row).to_have_attribute("data-phone-state", "idle", timeout=5_000)
-            await expect(carol_row.locator(".phone-state")).to_have_text("available")
+                await expect(carol_row).to_have_attribute("data-phone-state", "idle", timeout=5_000)
+                await expect(carol_row.locator(".phone-state")).to_have_text("available")
+            # her phone gone again
+            await expect(carol_row).to_have_attribute("data-phone-state", "unavailable", timeout=5_000)
 
             # when bob presses Call on carol's line
             async with phone(bob) as bob_phone, phone(carol) as carol_phone:
@@ -107,7 +114,8 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
                 await expect(carol_row).to_have_attribute("data-phone-state", "in_call", timeout=5_000)
                 await mine.hangup()
                 await theirs.wait_ended(timeout=5)
-            await expect(carol_row).to_have_attribute("data-phone-state", "idle", timeout=5_000)
+                await expect(carol_row).to_have_attribute("data-phone-state", "idle", timeout=5_000)
+            await expect(carol_row).to_have_attribute("data-phone-state", "unavailable", timeout=5_000)
         finally:
             await browser.close()
 
