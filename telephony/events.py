@@ -256,14 +256,21 @@ class PhoneStates:
                 del self._calls_of[user_id]
 
     def set_reachable(self, reachable: dict[int, bool]) -> list[tuple[int, PhoneState]]:
-        """Take in whether each of these users' phones can ring; the users whose phone state changed."""
+        """Take in whether each of these users' phones can ring; each one's phone state now.
+
+        All of them, changed or not: this process assumes a user it never heard of reachable, while
+        a page loaded meanwhile asked Asterisk (a user created after this process started, whose
+        phone registers now, was shown unavailable there and must be told available)."""
         with self._lock:
             for user_id, can_ring in reachable.items():
                 if can_ring:
                     self._unreachable.discard(user_id)
                 else:
                     self._unreachable.add(user_id)
-            return [(user_id, state) for user_id in reachable if (state := self._update(user_id))]
+            return [
+                (user_id, self._update(user_id) or self._states.get(user_id, PhoneState.IDLE))
+                for user_id in reachable
+            ]
 
     def _update(self, user_id: int) -> PhoneState | None:
         """The user's new phone state if it changed, else None."""
