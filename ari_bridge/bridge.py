@@ -15,6 +15,7 @@ import logging
 import os
 import uuid
 from collections import Counter
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -114,9 +115,14 @@ class Bridge:
         self.sessions[session.call_id] = session
         for channel_id in session.channel_ids:
             self.watch(channel_id, session)
-        task = asyncio.create_task(session.run(adopted=adopted), name=f"call-{session.call_id}")
+        self._background(session.run(adopted=adopted), f"call-{session.call_id}")
+
+    def _background(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """A task of the bridge's, kept until it ends (the event loop holds tasks weakly)."""
+        task = asyncio.create_task(work, name=name)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     # --- event pump -----------------------------------------------------------------------------------
 
@@ -256,17 +262,11 @@ class Bridge:
             pushed = await db(provisioning.push_all)
             logger.info("pushed %d devices to Asterisk", pushed)
             await self.reconcile()
-            sweeper = asyncio.create_task(self._sweep_forever(), name="voicemail-sweeper")
-            self.tasks.add(sweeper)
-            sweeper.add_done_callback(self.tasks.discard)
-            self._sweeper = sweeper
+            self._sweeper = self._background(self._sweep_forever(), "voicemail-sweeper")
             if self.availability_poll > 0:
-                watch = asyncio.create_task(
-                    self._watch_availability(self.availability_poll), name="availability"
+                self._availability = self._background(
+                    self._watch_availability(self.availability_poll), "availability"
                 )
-                self.tasks.add(watch)
-                watch.add_done_callback(self.tasks.discard)
-                self._availability = watch
             self.connected.set()
             if self.ready_file:
                 # Lets supervisors and tests know the application is connected and reconciled.
@@ -304,10 +304,8 @@ class Bridge:
     @staticmethod
     def _tell_availability(changed: set[str], online: set[str]) -> None:
         users = availability.users_of_endpoints(changed)
-        phones = availability.phones_of(users)
-        events.publish_reachability(
-            {user_id: availability.reachable(phones.get(user_id, ()), online) for user_id in users}
-        )
+        unavailable = availability.unavailable_users(users, online)
+        events.publish_reachability({user_id: user_id not in unavailable for user_id in users})
 
     # --- voicemail recordings ---------------------------------------------------------------------------
 

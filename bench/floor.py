@@ -3,10 +3,11 @@
 `python -m bench.floor` is a bench-only Stasis application with none of the platform: no database,
 no routing, no records, no live events. For each call that enters it (dialplan context
 `bench-floor`) it makes exactly the ARI requests the platform's bridge makes for a plain internal
-call, with the same client (`ari_bridge.client`, requests over the event WebSocket) and the same
-event filter: ring the caller, create the callee's channel, dial it, and when it answers create a
-mixing bridge, answer the caller and put both in; when one side hangs up, hang up the other and
-destroy the bridge. Eight requests a call.
+call, with the same client (`ari_bridge.client`, requests over the event WebSocket) and an event
+filter of the call events it acts on (the bridge's list less its voicemail dialogs' DTMF, playback
+and recording events, which a plain call does not produce): ring the caller, create the callee's
+channel, dial it, and when it answers create a mixing bridge, answer the caller and put both in;
+when one side hangs up, hang up the other and destroy the bridge. Eight requests a call.
 
 Measured in the same run as the platform (path `floor`), it tells how much of the Stasis path's
 cost is Asterisk's own ARI work, which no change to the platform's bridge can remove.

@@ -50,8 +50,8 @@ it brings up and tears down an isolated platform of its own.
   Floor: endpoint `bench-floor` (context `bench-floor`) dials the same `9202+i` into
   `Stasis(istra-bench-floor)`, served by `bench/floor.py`, a minimal Stasis application with none
   of the platform (no database, routing, records or live events) that makes the same eight ARI
-  requests a call as the bridge, with the same client and event filter: what Asterisk's ARI costs
-  by itself (its "bridge CPU" column is that application's CPU).
+  requests a call as the bridge, with the same client and the call events of its event filter:
+  what Asterisk's ARI costs by itself (its "bridge CPU" column is that application's CPU).
   Calls go round-robin over the callees. The sipp scenarios answer a re-INVITE during the call as
   a phone does (the Stasis path sends one to each leg after answer, see the findings).
 * **Sustained rate**: steps of increasing calls/s (`-r`), each {{step_seconds}} s of calls (`-m` =

@@ -284,16 +284,15 @@ def place(ctx: Context, path: str, kind: str, rate: int, calls: int) -> Run:
     assert ctx.bridge is not None and ctx.uas is not None and ctx.provisioned is not None
     if not ctx.uas.alive:
         raise pf.BenchError("the sipp UAS died; see its folder in the run folder")
-    if ctx.bridge.pid is None:
-        raise pf.BenchError(f"the bridge died; see {ctx.bridge.log_path}")
+    for app in (ctx.bridge, ctx.floor):
+        if app is not None and app.pid is None:
+            raise pf.BenchError(f"the {app.name} died; see {app.log_path}")
     wait_quiet(ctx)
     ctx.counter += 1
     work_dir = ctx.run_dir / f"{ctx.counter:02d}-{path}-{kind}-{rate}"
     records_before = pf.call_counts(ctx.provisioned.company_id) if path == "stasis" else {}
     # The "bridge" figures of a run are those of the Stasis application the path goes through.
     app = ctx.floor if path == "floor" and ctx.floor is not None else ctx.bridge
-    if app.pid is None:
-        raise pf.BenchError(f"the {app.name} died; see {app.log_path}")
     bridge_pid, asterisk_pid = app.pid, ctx.asterisk.pid()
     others = (
         ctx.bridge.pid,
