@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from ari_bridge.calls import CallSession, Leg, LegStatus, State
+
 from ari_bridge.client import AriError
 from telephony import records
 from telephony.choices import LegRole

@@ -134,3 +134,51 @@ def test_a_carrier_call_after_a_bridge_restart_still_presents_the_outside_caller
     assert [f["value"] for f in identify if f["attribute"] == "match"] == [
         f"{settings.CARRIER_ADDRESS}/255.255.255.255"
     ]
+
+
+def test_a_call_back_from_the_voicemail_menu_keeps_going_through_a_bridge_crash(
+    bridge: ManagedProcess, web_server: str, bob: Person, carol: Person
+) -> None:
+    from .test_voicemail_menu import PIN, is_read, leave_message, set_pin
+
+    # given carol called bob back from his message's details, and he answered
+    set_pin(carol)
+    message = leave_message(carol, bob)
+
+    async def scenario() -> None:
+        async with phone(carol) as carol_phone, phone(bob) as bob_phone:
+            call = await carol_phone.invite("555")
+            await call.wait_status(200, timeout=5)
+            await call.send_dtmf(f"{PIN}#1")
+            await asyncio.to_thread(wait_until, lambda: is_read(message), 20, "the message to be played")
+            await call.send_dtmf("03")
+            incoming = await bob_phone.wait_incoming(timeout=20)
+            await incoming.answer()
+            await incoming.wait_rtp(25, timeout=5)
+            await asyncio.to_thread(
+                wait_until,
+                lambda: Call.objects.filter(state=CallState.ANSWERED, callee_user=bob.user).exists(),
+                5,
+                "the call-back answered",
+            )
+
+            # when the bridge process dies and a new one starts
+            await asyncio.to_thread(bridge.kill)
+            READY_FILE.unlink(missing_ok=True)
+            await asyncio.to_thread(bridge.start)
+
+            # then the call-back is still up, audio flowing both ways
+            before = (call.rtp_received, incoming.rtp_received)
+            await call.wait_rtp(before[0] + 50, timeout=5)
+            await incoming.wait_rtp(before[1] + 50, timeout=5)
+            assert not call.ended and not incoming.ended
+
+            # and hanging up ends both sides
+            await incoming.hangup()
+            await call.wait_ended(timeout=5)
+
+    asyncio.run(scenario())
+
+    record = ended_call(callee_user=bob.user)
+    assert record.outcome == CallOutcome.ANSWERED and record.reason != "lost"
+    assert all(leg.ended_at for leg in record.legs.all())

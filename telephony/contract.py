@@ -1,0 +1,79 @@
+"""What the dialplan, the web and the bridge pass each other: the typed Stasis entries.
+
+A channel enters the Stasis application with arguments (`Stasis(istra,inbound,${EXTEN})` in
+templates/asterisk/extensions.conf, `appArgs` of a channel the platform creates). They are written
+and read here only, so that the three places that build them and the one that parses them cannot
+drift apart. Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A phone of ours dialled `dialled` (templates/asterisk/extensions.conf, context from-device)."""
+
+    dialled: str
+
+    def args(self) -> str:
+        return f"inbound,{self.dialled}"
+
+
+@dataclass(frozen=True, slots=True)
+class FromCarrier:
+    """The carrier trunk brings a call to `number`, one of our public numbers (context from-carrier)."""
+
+    number: str
+
+    def args(self) -> str:
+        return f"carrier,{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClickToCall:
+    """The user answered their own phone, rung from the web (telephony/clicktocall.py): call `dialled`."""
+
+    dialled: str
+
+    def args(self) -> str:
+        return f"clicktocall,{self.dialled}"
+
+
+@dataclass(frozen=True, slots=True)
+class Dialled:
+    """A channel the bridge created to ring a device for call `call_id`."""
+
+    call_id: uuid.UUID
+
+    def args(self) -> str:
+        return f"dialled,{self.call_id}"
+
+
+Entry = Inbound | FromCarrier | ClickToCall | Dialled
+
+
+def parse_entry(args: list[str], *, exten: str = "") -> Entry | None:
+    """The entry a StasisStart's `args` describe; None for arguments that are none of ours.
+
+    `exten` is the channel's dialplan extension: an `inbound` entry without its argument (an older
+    dialplan) dialled that."""
+    if not args:
+        return None
+    kind, rest = args[0], args[1:]
+    if kind == "inbound":
+        return Inbound(rest[0] if rest else exten)
+    if not rest or not rest[0]:
+        return None
+    if kind == "carrier":
+        return FromCarrier(rest[0])
+    if kind == "clicktocall":
+        return ClickToCall(rest[0])
+    if kind == "dialled":
+        try:
+            return Dialled(uuid.UUID(rest[0]))
+        except ValueError:
+            return None
+    return None
