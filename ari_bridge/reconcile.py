@@ -40,8 +40,9 @@ CONCURRENCY = 32
 ASTERISK_RESTART = "asterisk_restart"
 
 
-async def bounded(works: Iterable[Awaitable[None]], limit: int = CONCURRENCY) -> None:
-    semaphore = asyncio.Semaphore(limit)
+async def bounded(works: Iterable[Awaitable[None]], limit: int | None = None) -> None:
+    """Await `works`, at most `limit` (CONCURRENCY) at a time."""
+    semaphore = asyncio.Semaphore(limit or CONCURRENCY)
 
     async def one(work: Awaitable[None]) -> None:
         async with semaphore:
@@ -53,13 +54,16 @@ async def bounded(works: Iterable[Awaitable[None]], limit: int = CONCURRENCY) ->
 async def reconcile(services: CallServices, *, asterisk_restarted: bool = False) -> None:
     """Adopt the live calls, close the others' records, hang up the orphan channels."""
     client = services.client
+    registry = services.registry
+    # The calls this process still follows (an ARI reconnect, not our restart), and their channels,
+    # as they were before the channel list: calls and channels started since are not in doubt.
+    followed = [(live, list(live.channel_ids())) for live in registry]
     channels: dict[str, Json] = {c["id"]: c for c in await client.list_channels()}
     bridges: dict[str, Json] = {b["id"]: b for b in await client.list_bridges()}
-    registry = services.registry
-    # Calls this process still follows (an ARI reconnect, not our restart) whose channels went away
-    # while we were not listening: they end now, as their hang-up events would have ended them.
-    for live in registry:
-        for channel_id in live.channel_ids():
+    # Channels that went away while we were not listening: their calls hear it now, as their
+    # hang-up events would have told them.
+    for live, channel_ids in followed:
+        for channel_id in channel_ids:
             if channel_id not in channels:
                 live.deliver(gone_event(channel_id, ASTERISK_RESTART if asterisk_restarted else ""))
     active = await db(records.active_calls, services.server_id)

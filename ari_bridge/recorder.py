@@ -163,7 +163,7 @@ class CallRecorder:
                 bridge_id=facts.get("bridge_id", ""),
                 at=timezone.now(),
             )
-        elif state == "ended":
+        elif state == "ended" and "outcome" in facts:  # no outcome: the call was never recorded
             self.writer.submit(
                 records.end_call,
                 self.call_id,
