@@ -24,12 +24,10 @@ from django.utils import timezone
 
 from telephony import clock, records
 from telephony.choices import CallOutcome, LegRole
-from telephony.records import NewCall
 from telephony.routing import (
     ApplyDialCode,
     Callee,
     CallFacts,
-    DeviceKind,
     Forward,
     Next,
     Origin,
@@ -42,11 +40,13 @@ from telephony.routing import (
     Voicemail,
     VoicemailMenu,
     callee_number,
-    outside_party,
     plan_call,
 )
 
+from . import entry
+from .announcements import ANNOUNCEMENT, OUTCOME, announce
 from .client import AriClient, AriError, Json
+from .devices import live_device_states
 from .dialogs.base import DialogChannel
 from .dialogs.dial_codes import apply_dial_code
 from .dialogs.voicemail import deposit, menu
@@ -58,24 +58,6 @@ from .routing_cache import RoutingCache
 from .state import LegStatus, State, check_transition
 
 logger = logging.getLogger(__name__)
-
-# Where the dialplan plays each rejection's announcement (templates/asterisk/extensions.conf).
-ANNOUNCEMENT = {
-    RejectReason.UNKNOWN_NUMBER: "unknown",
-    RejectReason.BUSY: "busy",
-    RejectReason.NO_DEVICE: "noanswer",
-    RejectReason.NO_ANSWER: "noanswer",
-    RejectReason.BARRED: "barred",
-    RejectReason.REFUSED: "refused",
-}
-OUTCOME = {
-    RejectReason.UNKNOWN_NUMBER: CallOutcome.FAILED,
-    RejectReason.BUSY: CallOutcome.BUSY,
-    RejectReason.NO_DEVICE: CallOutcome.NO_ANSWER,
-    RejectReason.NO_ANSWER: CallOutcome.NO_ANSWER,
-    RejectReason.BARRED: CallOutcome.FAILED,
-    RejectReason.REFUSED: CallOutcome.FAILED,
-}
 
 
 @dataclass(frozen=True)
@@ -247,69 +229,28 @@ class Call:
             # A call-back: a new call from the same, answered, channel.
             await self.route(self.dialled, answered=True)
             return
+        endpoint = self.caller.endpoint
+        cache = self.services.cache
         if self.from_carrier:
-            await self.start_from_carrier()
-            return
-        inputs = await self.services.cache.routing_inputs(self.caller.endpoint, self.dialled)
-        caller = inputs.caller
-        if caller is None or inputs.policy is None:
-            # Asterisk let it in, but Django no longer knows this device (deleted a moment ago).
-            logger.warning("call from unknown device %s", self.caller.endpoint)
+            known = await entry.from_carrier(
+                cache, number=self.dialled, presented=self.presented, endpoint=endpoint
+            )
+        else:
+            known = await entry.from_phone(
+                cache, endpoint=endpoint, dialled=self.dialled, answered=self.caller_up
+            )
+        if isinstance(known, str):
+            if known == "unavailable":
+                logger.warning("call from unknown device %s", endpoint)
             self._finish(None)
-            await self.client.continue_in_dialplan(
-                self.caller.channel_id, context="istra-announce", extension="unavailable"
-            )
+            await announce(self.client, self.caller.channel_id, known)
             return
-        self.policy = inputs.policy
-        self.caller.device_id = caller.device_id
-        self.caller_party = caller.party
-        self.identity = CallerIdentity(
-            company_id=caller.party.company_id,
-            timezone=caller.timezone,
-            number=caller.party.number,
-            name=caller.party.name,
-            user_id=caller.party.user_id,
-            language=caller.language,
-            endpoint=self.caller.endpoint,
-        )
-        if self.caller_up:
-            # Click-to-call: the channel showed the user whom they would call; from now on it carries
-            # the user's own identity, which the callee's phone will display.
-            name = caller.party.name.replace('"', "")
-            await self.client.set_variable(
-                self.caller.channel_id, "CALLERID(all)", f'"{name}" <{caller.party.number}>'
-            )
-        await self.route(self.dialled, answered=self.caller_up, callee=inputs.callee, looked_up=True)
-
-    async def start_from_carrier(self) -> None:
-        """An outside call to one of our public numbers: route it inside the number's company."""
-        target = await self.services.cache.did_target(self.dialled)
-        if target is None:
-            self._finish(None)
-            await self.client.continue_in_dialplan(
-                self.caller.channel_id, context="istra-announce", extension="unknown"
-            )
-            return
-        presented = str(self.presented.get("number") or "")
-        party = outside_party(
-            company_id=target.company_id, number=presented, name=str(self.presented.get("name") or "")
-        )
-        self.policy = target.policy
-        self.origin = Origin.EXTERNAL
-        self.caller_party = party
-        self.identity = CallerIdentity(
-            company_id=target.company_id,
-            timezone=target.timezone,
-            number=party.number,
-            name=party.name,
-            endpoint=self.caller.endpoint,
-        )
-        if party.number != presented or party.anonymous:
-            # What the company's phones will show (Dial copies it from this channel).
-            await self.client.set_variable(
-                self.caller.channel_id, "CALLERID(num)", party.number or "anonymous"
-            )
-        await self.route(target.dial, answered=False)
+        self.policy, self.caller_party, self.identity = known.policy, known.party, known.identity
+        self.origin, self.caller.device_id = known.origin, known.device_id
+        if known.caller_id is not None:
+            await self.client.set_variable(self.caller.channel_id, *known.caller_id)
+        looked_up = not self.from_carrier
+        await self.route(known.dial, answered=self.caller_up, callee=known.callee, looked_up=looked_up)
 
     async def route(
         self,
@@ -332,29 +273,23 @@ class Call:
         if not looked_up:
             callee = await cache.callee(caller_party.company_id, callee_number(dialled, policy), policy)
         if callee is not None:
-            callee = await self._live_device_states(callee)
+            counts = self.services.registry.device_call_counts()
+            callee = await live_device_states(callee, client=self.client, calls_here=counts)
         facts = CallFacts(
             caller=caller_party, dialled=dialled, origin=self.origin, forwarded_by=self.forwarded_by
         )
         plan = plan_call(facts, callee, clock.now(), policy)
         if new_record:
-            self.recorder.submit(
-                records.start_call,
-                NewCall(
-                    call_id=self.call_id,
-                    company_id=caller_party.company_id,
-                    asterisk_server=self.services.server_id,
-                    caller_user_id=caller_party.user_id,
-                    caller_device_id=self.caller.device_id,
-                    caller_number=caller_party.number or "anonymous",
-                    caller_name=caller_party.name,
-                    dialled=dialled,
-                    channel_id=self.caller.channel_id,
-                    endpoint=self.caller.endpoint,
-                    started_at=timezone.now(),
-                    # A call-back from the voicemail menu reuses a channel already recorded.
-                    caller_leg=not self.caller_leg_recorded,
-                ),
+            self.recorder.started(
+                company_id=caller_party.company_id,
+                asterisk_server=self.services.server_id,
+                caller=caller_party,
+                caller_device_id=self.caller.device_id,
+                dialled=dialled,
+                channel_id=self.caller.channel_id,
+                endpoint=self.caller.endpoint,
+                # A call-back from the voicemail menu reuses a channel already recorded.
+                caller_leg=not self.caller_leg_recorded,
             )
             self.recorded = self.caller_leg_recorded = True
         if isinstance(plan, RingDevices) and plan.external:
@@ -378,30 +313,6 @@ class Call:
                 records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
             )
         await self.execute(plan, answered=answered)
-
-    async def _live_device_states(self, callee: Callee) -> Callee:
-        """The callee's phones as they are this instant: calls this bridge carries (its records may
-        lag), and whether each SIP phone that would ring after a delay is registered (Asterisk's
-        endpoint state). A phone that rings at once is not asked about first: ringing it tells as
-        much (an unregistered phone fails at once, and when every phone fails the plan's
-        "unreachable" step follows), one request and one round trip sooner for every call. A delayed
-        phone is asked, so that a call whose only phones are off goes on at once rather than after
-        the delay."""
-        active = self.services.registry.device_call_counts()
-        sip = [d for d in callee.devices if d.enabled and d.kind == DeviceKind.SIP and d.ring_delay > 0]
-        states = await asyncio.gather(*(self.client.endpoint_state(d.endpoint) for d in sip))
-        offline = {d.device_id for d, state in zip(sip, states, strict=True) if state == "offline"}
-        return dataclasses.replace(
-            callee,
-            devices=tuple(
-                dataclasses.replace(
-                    d,
-                    active_calls=d.active_calls + active.get(d.device_id, 0),
-                    reachable=d.device_id not in offline,
-                )
-                for d in callee.devices
-            ),
-        )
 
     async def execute(self, plan: Plan, *, answered: bool) -> None:
         if isinstance(plan, Reject):
@@ -532,9 +443,7 @@ class Call:
 
     async def reject(self, reason: RejectReason) -> None:
         self._finish(OUTCOME[reason], reason=str(reason))
-        await self.client.continue_in_dialplan(
-            self.caller.channel_id, context="istra-announce", extension=ANNOUNCEMENT[reason]
-        )
+        await announce(self.client, self.caller.channel_id, ANNOUNCEMENT[reason])
 
     # --- events ------------------------------------------------------------------------------------
 

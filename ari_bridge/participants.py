@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from telephony.choices import LegRole
+from telephony.routing import Party
 
 from .client import Json
 from .state import LegStatus
@@ -53,6 +54,18 @@ class CallerIdentity:
     user_id: int | None = None
     language: str = "en"
     endpoint: str = ""
+
+    @classmethod
+    def of(cls, party: Party, timezone: str, endpoint: str, language: str = "en") -> CallerIdentity:
+        return cls(
+            company_id=party.company_id,
+            timezone=timezone,
+            number=party.number,
+            name=party.name,
+            user_id=party.user_id,
+            language=language,
+            endpoint=endpoint,
+        )
 
 
 def endpoint_of(channel: Json) -> str:

@@ -15,6 +15,8 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from telephony import records
+from telephony.records import NewCall
+from telephony.routing import Party
 
 from .orm import run_with_fresh_connection
 
@@ -171,6 +173,35 @@ class CallRecorder:
                 at=timezone.now(),
                 reason=facts.get("reason", ""),
             )
+
+    def started(
+        self,
+        *,
+        company_id: int,
+        asterisk_server: str,
+        caller: Party,
+        caller_device_id: int | None,
+        dialled: str,
+        channel_id: str,
+        endpoint: str,
+        caller_leg: bool,
+    ) -> None:
+        """The call's record, and its caller's leg unless the channel has one (`caller_leg`)."""
+        new = NewCall(
+            call_id=self.call_id,
+            company_id=company_id,
+            asterisk_server=asterisk_server,
+            caller_user_id=caller.user_id,
+            caller_device_id=caller_device_id,
+            caller_number=caller.number or "anonymous",
+            caller_name=caller.name,
+            dialled=dialled,
+            channel_id=channel_id,
+            endpoint=endpoint,
+            started_at=timezone.now(),
+            caller_leg=caller_leg,
+        )
+        self.writer.submit(records.start_call, new)
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         self.writer.submit(fn, *args, **kwargs)
