@@ -55,7 +55,7 @@ from .recorder import CallRecorder, RecordBatcher
 from .registry import CallRegistry
 from .ringing import HANGUP_EVENTS, TIMER_EVENTS, Ringing, RingOutcome, RingResult
 from .routing_cache import RoutingCache
-from .state import LegStatus, State, check_transition
+from .state import LegStatus, State, check_transition, end_reason, hangup_cause
 
 logger = logging.getLogger(__name__)
 
@@ -452,14 +452,13 @@ class Call:
         if kind in HANGUP_EVENTS:
             channel_id = event["channel"]["id"]
             self.gone.add(channel_id)
-            # Why, when we know better than "hung up": reconciliation found it gone (an Asterisk restart).
-            reason = str(event.get("_reason", ""))
+            reason = end_reason(event)
             if channel_id == self.caller.channel_id:
                 await self.on_caller_gone(reason=reason)
                 return
             participant = self.participants.get(channel_id)
             if participant is not None:
-                cause = event.get("cause") if kind != "StasisEnd" else None
+                cause = hangup_cause(event)
                 await self.on_participant_gone(participant, cause, reason=reason)
                 return
         command = COMMANDS.get(kind)

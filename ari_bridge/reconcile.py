@@ -29,15 +29,13 @@ from .call import Call, CallServices
 from .client import AriError, Json
 from .orm import db
 from .participants import Leg, Mixer
-from .state import LegStatus
+from .state import ASTERISK_RESTART, LegStatus
 
 logger = logging.getLogger(__name__)
 
 # Calls adopted or closed at once: enough to take 2,000 calls in seconds, few enough that Asterisk
 # answers each request promptly.
 CONCURRENCY = 32
-# Why a record is closed when Asterisk restarted under the bridge: every call it carried was cut.
-ASTERISK_RESTART = "asterisk_restart"
 
 
 async def bounded(works: Iterable[Awaitable[None]], limit: int | None = None) -> None:

@@ -31,7 +31,7 @@ from telephony.routing import RingDevices, RingTarget
 from .client import AriClient, AriError, Json
 from .participants import Leg
 from .recorder import CallRecorder
-from .state import LegStatus
+from .state import LegStatus, hangup_cause
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ class Ringing:
             if event["channel"].get("state") == "Up":
                 await self.on_answer(leg)
         elif kind in HANGUP_EVENTS and leg.status not in (LegStatus.FAILED, LegStatus.ANSWERED):
-            cause = event.get("cause") if kind != "StasisEnd" else None
+            cause = hangup_cause(event)
             await self.leg_failed(leg, "BUSY" if cause == 17 else "CHANUNAVAIL")
 
     async def on_dial_status(self, leg: Leg, status: str) -> None:

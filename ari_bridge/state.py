@@ -46,3 +46,31 @@ class LegStatus(StrEnum):
     CONFIRMING = "confirming"
     ANSWERED = "answered"
     FAILED = "failed"
+
+
+# Why a call ended, when Asterisk says more than "hung up": it is shutting down (a restart) and cuts
+# every call. Its ChannelHangupRequest then carries, as `cause`, the soft hang-up flag
+# AST_SOFTHANGUP_SHUTDOWN rather than a Q.850 cause.
+ASTERISK_RESTART = "asterisk_restart"
+SOFTHANGUP_SHUTDOWN = 4
+
+
+def end_reason(event: dict[str, object]) -> str:
+    """The reason to record for a call ended by this hang-up event ("" for an ordinary hang-up)."""
+    if "_reason" in event:  # reconciliation found the channel gone
+        return str(event["_reason"])
+    if (
+        event.get("type") == "ChannelHangupRequest"
+        and event.get("soft")
+        and event.get("cause") == SOFTHANGUP_SHUTDOWN
+    ):
+        return ASTERISK_RESTART
+    return ""
+
+
+def hangup_cause(event: dict[str, object]) -> int | None:
+    """The Q.850 cause of a hang-up event, if it has one (a soft hang-up request's is a flag)."""
+    cause = event.get("cause")
+    if event.get("type") == "StasisEnd" or event.get("soft") or not isinstance(cause, int):
+        return None
+    return cause

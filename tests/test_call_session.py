@@ -116,3 +116,27 @@ def test_a_connected_call_can_only_end() -> None:
     assert TRANSITIONS[State.CONNECTED] == {State.ENDED}
     with pytest.raises(IllegalTransition):
         check_transition(State.CONNECTED, State.RINGING)
+
+
+def test_a_call_cut_by_asterisk_shutting_down_is_recorded_as_cut_by_the_restart() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        # Asterisk's shutdown asks every channel to hang up, the flag AST_SOFTHANGUP_SHUTDOWN as cause
+        await stage.event("ChannelHangupRequest", leg_id(call), cause=4, soft=True)
+        [ended] = stage.writes(records.end_call)
+        assert ended["outcome"] == CallOutcome.ANSWERED and ended["reason"] == "asterisk_restart"
+        [leg] = stage.writes(records.end_leg)
+        assert leg["cause"] is None  # a flag, not a Q.850 cause
+
+    run(scenario)
+
+
+def test_a_hang_up_asked_for_by_another_application_is_an_ordinary_end() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        await stage.event("ChannelHangupRequest", CALLER_CHANNEL, cause=32, soft=True)
+        assert stage.writes(records.end_call)[0]["reason"] == ""
+
+    run(scenario)

@@ -182,3 +182,33 @@ def test_a_call_back_from_the_voicemail_menu_keeps_going_through_a_bridge_crash(
     record = ended_call(callee_user=bob.user)
     assert record.outcome == CallOutcome.ANSWERED and record.reason != "lost"
     assert all(leg.ended_at for leg in record.legs.all())
+
+
+def test_the_record_of_a_call_an_asterisk_restart_cut_says_so(
+    bridge: ManagedProcess, asterisk: AsteriskInstance, bob: Person, carol: Person
+) -> None:
+    async def scenario() -> None:
+        async with phone(bob) as bob_phone, phone(carol) as carol_phone:
+            call = await bob_phone.invite(carol.extension)
+            incoming = await carol_phone.wait_incoming(timeout=5)
+            await incoming.answer()
+            await call.wait_status(200, timeout=5)
+            await asyncio.to_thread(
+                wait_until,
+                lambda: Call.objects.filter(state=CallState.ANSWERED).exists(),
+                5,
+                "answered record",
+            )
+            # when Asterisk restarts under the call
+            READY_FILE.unlink(missing_ok=True)
+            await asyncio.to_thread(asterisk.stop)
+            await asyncio.to_thread(asterisk.start)
+            await asyncio.to_thread(wait_until, bridge_ready, 15, "the bridge to reconnect")
+
+    asyncio.run(scenario())
+
+    # then its record is closed, and says the restart cut it
+    record = ended_call(caller_user=bob.user)
+    assert record.outcome == CallOutcome.ANSWERED
+    assert record.reason == "asterisk_restart"
+    assert all(leg.ended_at for leg in record.legs.all())
