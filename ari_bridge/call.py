@@ -74,11 +74,6 @@ class CallServices:
     spawn: Callable[[Call], None]
 
 
-def channel_gone(exc: AriError) -> bool:
-    """Asterisk answered 404: the channel (or playback, bridge) is no more, as when a side hangs up."""
-    return exc.status == 404
-
-
 class Call:
     def __init__(
         self,
@@ -217,7 +212,7 @@ class Call:
         except AriError as exc:
             # A channel vanished under us (the other side hung up at the same moment): a normal end
             # of a call, which the hang-up events that follow finish.
-            if channel_gone(exc):
+            if exc.gone:
                 logger.info("call %s: a channel left during a request (%s)", self.call_id, exc)
             else:
                 logger.warning("call %s: %s", self.call_id, exc)

@@ -31,6 +31,13 @@ class AriError(Exception):
     def __init__(self, status: int, method: str, path: str, text: str) -> None:
         super().__init__(f"ARI {method} {path} -> {status}: {text[:200]}")
         self.status = status
+        self.text = text
+
+    @property
+    def gone(self) -> bool:
+        """What Asterisk says of a channel (or playback, bridge) that is no more, as when one side of
+        a call hangs up under a request: 404, or "Channel not found" on a bridge (400, 422)."""
+        return self.status == 404 or "not found" in self.text.lower()
 
 
 class ConnectionLost(Exception):

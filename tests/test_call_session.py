@@ -140,3 +140,18 @@ def test_a_hang_up_asked_for_by_another_application_is_an_ordinary_end() -> None
         assert stage.writes(records.end_call)[0]["reason"] == ""
 
     run(scenario)
+
+
+def test_a_mixer_refusing_a_channel_that_just_left_is_an_ordinary_end_not_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario(stage: Stage) -> None:
+        stage.ari.fail("add_to_bridge", status=400)  # {"message": "Channel not found"}
+        call = await stage.place("102")
+        with caplog.at_level(logging.INFO, logger="ari_bridge"):
+            await stage.answer(leg_id(call))
+        assert call.state == State.CONNECTED
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        assert any("a channel left" in r.getMessage() for r in caplog.records)
+
+    run(scenario)
