@@ -26,6 +26,7 @@ from telephony.listeners import ListenerSet
 from .availability import watch_availability
 from .call import Call, CallServices
 from .client import AriClient, AriConfig, ConnectionLost, Json
+from .commands import serve_commands
 from .notifier import install_publisher
 from .orm import db
 from .reconcile import reconcile
@@ -77,6 +78,7 @@ class StasisApp:
         self._availability: asyncio.Task[None] | None = None
         self.batcher = RecordBatcher(linger=settings.BRIDGE_RECORD_LINGER_MS / 1000)
         self.availability_poll = float(settings.BRIDGE_AVAILABILITY_POLL)
+        self.redis_url = settings.REDIS_URL
         self.cache = RoutingCache(server_id=server_id, enabled=settings.BRIDGE_ROUTING_CACHE)
         # Live events go only to groups a browser listens to (telephony/listeners.py).
         self.listeners = ListenerSet(settings.REDIS_URL) if settings.BRIDGE_SKIP_UNLISTENED else None
@@ -163,6 +165,7 @@ class StasisApp:
         if self.listeners is not None:
             self.listeners.start()
         self.cache.start_listening()
+        commands = self._background(serve_commands(self.redis_url, self.app, self.registry), "commands")
         await self.client.open()
         delay = 0.2
         try:
@@ -183,6 +186,7 @@ class StasisApp:
                     await asyncio.wait_for(self._stopping.wait(), timeout=delay)
                 delay = min(delay * 2, self.reconnect_max_delay)
         finally:
+            commands.cancel()
             await self.client.close()
             await self.cache.close()
             if self.listeners is not None:

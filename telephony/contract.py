@@ -77,3 +77,58 @@ def parse_entry(args: list[str], *, exten: str = "") -> Entry | None:
         except ValueError:
             return None
     return None
+
+
+# --- commands: from the web to the bridge -----------------------------------------------------------
+#
+# A command travels over Redis: the web pushes it onto the bridge's command list (`command_queue`)
+# with a key to answer on, and waits a few seconds for the `CommandResult`. The bridge drops a
+# command that waited longer than that (it was down): nobody is waiting for it any more.
+
+
+@dataclass(frozen=True, slots=True)
+class HangUpCall:
+    """Hang up call `call_id` on every side, asked by user `user_id`, who takes part in it."""
+
+    call_id: uuid.UUID
+    user_id: int
+
+    def as_message(self) -> dict[str, object]:
+        return {"command": "hang_up_call", "call_id": str(self.call_id), "user_id": self.user_id}
+
+
+Command = HangUpCall
+
+
+def parse_command(message: dict[str, object]) -> Command | None:
+    """The command `message` carries; None for one the bridge does not know (a newer web)."""
+    try:
+        if message.get("command") == "hang_up_call":
+            return HangUpCall(uuid.UUID(str(message["call_id"])), int(str(message["user_id"])))
+    except (KeyError, ValueError):
+        return None
+    return None
+
+
+# Why a command failed, as the bridge answers it; the web turns each into a message for the user.
+NOT_FOUND = "not_found"  # no such live call on the bridge (it has just ended)
+UNAVAILABLE = "unavailable"  # the bridge did not answer in time
+UNKNOWN_COMMAND = "unknown_command"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    ok: bool
+    error: str = ""
+
+    def as_message(self) -> dict[str, object]:
+        return {"ok": self.ok, "error": self.error}
+
+    @classmethod
+    def from_message(cls, message: dict[str, object]) -> CommandResult:
+        return cls(ok=bool(message.get("ok")), error=str(message.get("error") or ""))
+
+
+def command_queue(app: str) -> str:
+    """The Redis list the bridge serving ARI application `app` reads its commands from."""
+    return f"istra:bridge:{app}:commands"
