@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 # How long an answer waits for the web to read it.
 ANSWER_TTL = 30
+# Seconds each wait for a command lasts (then it waits again).
+BLOCK = 5
 
 
 def execute(command: Command | None, registry: CallRegistry) -> CommandResult:
@@ -43,21 +45,23 @@ def execute(command: Command | None, registry: CallRegistry) -> CommandResult:
 async def serve_commands(redis_url: str, app: str, registry: CallRegistry) -> None:
     """Read and answer commands until cancelled; a lost Redis connection is retried."""
     queue = command_queue(app)
-    delay = 0.5
+    delay = 0.2
     while True:
-        client = aioredis.Redis.from_url(redis_url)
+        # The socket waits longer than a BLPOP does: an idle wait is no lost connection.
+        client = aioredis.Redis.from_url(redis_url, socket_timeout=BLOCK + 10, socket_connect_timeout=5)
         try:
             while True:
-                item = await client.blpop([queue], timeout=5)
-                delay = 0.5
+                item = await client.blpop([queue], timeout=BLOCK)
+                delay = 0.2
                 if item is not None:
                     await _answer(client, json.loads(item[1]), registry)
         except (RedisError, OSError) as exc:
             logger.warning("commands from the web unreachable (%s); retrying in %.1fs", exc, delay)
         finally:
             await client.aclose()
+        # Retried soon: a command waits only a few seconds for its answer (contract.py).
         await asyncio.sleep(delay)
-        delay = min(delay * 2, 10.0)
+        delay = min(delay * 2, 1.0)
 
 
 async def _answer(client: aioredis.Redis, message: dict[str, object], registry: CallRegistry) -> None:

@@ -66,7 +66,10 @@ async def reconcile(services: CallServices, *, asterisk_restarted: bool = False)
                 live.deliver(gone_event(channel_id, ASTERISK_RESTART if asterisk_restarted else ""))
     active = await db(records.active_calls, services.server_id)
     await bounded(
-        _guarded(services, record, legs, channels, bridges, asterisk_restarted)
+        _alone(
+            record.id,
+            reconcile_call(services, record, legs, channels, bridges, asterisk_restarted=asterisk_restarted),
+        )
         for record, legs in active
         if record.id not in registry
     )
@@ -95,19 +98,12 @@ async def _hang_up_orphan(services: CallServices, channel_id: str) -> None:
         logger.info("could not hang up orphan channel %s: %s", channel_id, exc)
 
 
-async def _guarded(
-    services: CallServices,
-    record: CallRecord,
-    legs: list[CallLeg],
-    channels: dict[str, Json],
-    bridges: dict[str, Json],
-    asterisk_restarted: bool,
-) -> None:
+async def _alone(call_id: uuid.UUID, work: Awaitable[None]) -> None:
     try:
-        await reconcile_call(services, record, legs, channels, bridges, asterisk_restarted=asterisk_restarted)
+        await work
     except Exception:
         # This call's failure alone: the others are still adopted or closed.
-        logger.exception("could not reconcile call %s", record.id)
+        logger.exception("could not reconcile call %s", call_id)
 
 
 async def reconcile_call(

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis
@@ -50,6 +51,12 @@ class LiveCall:
 
     def user_ids(self) -> Iterable[int]:
         return ()
+
+
+@pytest.fixture(autouse=True)
+def own_queue(settings: Any) -> None:
+    """A command list of these tests' own: a bridge process of the end-to-end tests may be running."""
+    settings.ARI_APP = f"istra-unit-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture

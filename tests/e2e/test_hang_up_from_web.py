@@ -8,13 +8,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from telephony.choices import CallOutcome, CallState
-from telephony.models import Call
+from telephony.choices import CallOutcome
 from tests.personas import Person
 
-from .phones import phone
-from .processes import wait_until
-from .records import ended_call
+from .phones import connected, phone
+from .records import answered_call, ended_call
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("bridge")]
 
@@ -27,17 +25,8 @@ def test_the_caller_hangs_up_a_connected_call_from_the_api_and_both_phones_hang_
 
     async def scenario() -> int:
         async with phone(bob) as bob_phone, phone(carol) as carol_phone:
-            outgoing = await bob_phone.invite(carol.extension)
-            incoming = await carol_phone.wait_incoming(timeout=5)
-            await incoming.answer()
-            await outgoing.wait_status(200, timeout=5)
-            call = await asyncio.to_thread(
-                wait_until,
-                lambda: Call.objects.filter(state=CallState.ANSWERED, caller_user=bob.user).first(),
-                5,
-                "the answered record",
-            )
-            assert isinstance(call, Call)
+            outgoing, incoming = await connected(bob_phone, carol_phone, carol.extension)
+            call = await asyncio.to_thread(answered_call, caller_user=bob.user)
             # when bob hangs it up from the web
             response = await asyncio.to_thread(api.post, reverse("api:call-hangup", args=[call.pk]))
             # then both phones are hung up

@@ -10,15 +10,15 @@ from django.conf import settings
 from ari_bridge.asterisk import AsteriskInstance
 from directory.models import Company
 from telephony.ari_http import ari_get_json
-from telephony.choices import CallOutcome, CallState
-from telephony.models import Call, PhoneNumber
+from telephony.choices import CallOutcome
+from telephony.models import PhoneNumber
 from tests.personas import Person
 
 from .carrier import outside_caller
 from .conftest import READY_FILE, bridge_ready
-from .phones import FINAL, phone
+from .phones import FINAL, connected, phone
 from .processes import ManagedProcess, wait_until
-from .records import ended_call
+from .records import answered_call, ended_call
 
 pytestmark = [pytest.mark.e2e]
 
@@ -28,16 +28,8 @@ def test_a_call_keeps_going_through_a_bridge_crash_and_ends_cleanly_after(
 ) -> None:
     async def scenario() -> None:
         async with phone(bob) as bob_phone, phone(carol) as carol_phone:
-            call = await bob_phone.invite(carol.extension)
-            incoming = await carol_phone.wait_incoming(timeout=5)
-            await incoming.answer()
-            await call.wait_status(200, timeout=5)
-            await asyncio.to_thread(
-                wait_until,
-                lambda: Call.objects.filter(state=CallState.ANSWERED).exists(),
-                5,
-                "answered record",
-            )
+            call, incoming = await connected(bob_phone, carol_phone, carol.extension)
+            await asyncio.to_thread(answered_call, caller_user=bob.user)
 
             # when the bridge process dies and a new one starts
             await asyncio.to_thread(bridge.kill)
@@ -139,7 +131,7 @@ def test_a_carrier_call_after_a_bridge_restart_still_presents_the_outside_caller
 def test_a_call_back_from_the_voicemail_menu_keeps_going_through_a_bridge_crash(
     bridge: ManagedProcess, web_server: str, bob: Person, carol: Person
 ) -> None:
-    from .test_voicemail_menu import PIN, is_read, leave_message, set_pin
+    from .test_voicemail_menu import call_back_from_details, leave_message, set_pin
 
     # given carol called bob back from his message's details, and he answered
     set_pin(carol)
@@ -147,20 +139,9 @@ def test_a_call_back_from_the_voicemail_menu_keeps_going_through_a_bridge_crash(
 
     async def scenario() -> None:
         async with phone(carol) as carol_phone, phone(bob) as bob_phone:
-            call = await carol_phone.invite("555")
-            await call.wait_status(200, timeout=5)
-            await call.send_dtmf(f"{PIN}#1")
-            await asyncio.to_thread(wait_until, lambda: is_read(message), 20, "the message to be played")
-            await call.send_dtmf("03")
-            incoming = await bob_phone.wait_incoming(timeout=20)
-            await incoming.answer()
+            call, incoming = await call_back_from_details(carol_phone, bob_phone, message)
             await incoming.wait_rtp(25, timeout=5)
-            await asyncio.to_thread(
-                wait_until,
-                lambda: Call.objects.filter(state=CallState.ANSWERED, callee_user=bob.user).exists(),
-                5,
-                "the call-back answered",
-            )
+            await asyncio.to_thread(answered_call, callee_user=bob.user)
 
             # when the bridge process dies and a new one starts
             await asyncio.to_thread(bridge.kill)
@@ -189,16 +170,8 @@ def test_the_record_of_a_call_an_asterisk_restart_cut_says_so(
 ) -> None:
     async def scenario() -> None:
         async with phone(bob) as bob_phone, phone(carol) as carol_phone:
-            call = await bob_phone.invite(carol.extension)
-            incoming = await carol_phone.wait_incoming(timeout=5)
-            await incoming.answer()
-            await call.wait_status(200, timeout=5)
-            await asyncio.to_thread(
-                wait_until,
-                lambda: Call.objects.filter(state=CallState.ANSWERED).exists(),
-                5,
-                "answered record",
-            )
+            await connected(bob_phone, carol_phone, carol.extension)
+            await asyncio.to_thread(answered_call, caller_user=bob.user)
             # when Asterisk restarts under the call
             READY_FILE.unlink(missing_ok=True)
             await asyncio.to_thread(asterisk.stop)
