@@ -25,7 +25,7 @@ from telephony.listeners import ListenerSet
 
 from .availability import watch_availability
 from .call import Call, CallServices
-from .client import AriClient, AriConfig, ConnectionLost, Json
+from .client import AriClient, AriConfig, ConnectionLost, Json, event_time
 from .commands import serve_commands
 from .notifier import install_publisher
 from .orm import db
@@ -140,14 +140,15 @@ class StasisApp:
         if self.registry.knows_channel(channel["id"]):
             return False
         entry = parse_entry(event.get("args") or [], exten=channel.get("dialplan", {}).get("exten", ""))
+        at = event_time(event)
         if isinstance(entry, Inbound):
-            call = Call(self.services, uuid.uuid4(), channel, entry.dialled)
+            call = Call(self.services, uuid.uuid4(), channel, entry.dialled, started_at=at)
         elif isinstance(entry, FromCarrier):
             # From the PSTN trunk to one of our public numbers.
-            call = Call(self.services, uuid.uuid4(), channel, entry.number, from_carrier=True)
+            call = Call(self.services, uuid.uuid4(), channel, entry.number, from_carrier=True, started_at=at)
         elif isinstance(entry, ClickToCall):
             # The user answered their own phone: now place their call.
-            call = Call(self.services, uuid.uuid4(), channel, entry.dialled, originated=True)
+            call = Call(self.services, uuid.uuid4(), channel, entry.dialled, originated=True, started_at=at)
         else:
             return False
         self.start_call(call)

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -45,7 +46,7 @@ from telephony.routing import (
 
 from . import entry
 from .announcements import ANNOUNCEMENT, OUTCOME, announce
-from .client import AriClient, AriError, Json
+from .client import AriClient, AriError, Json, event_time
 from .devices import live_device_states
 from .dialogs.base import DialogChannel
 from .dialogs.dial_codes import apply_dial_code
@@ -85,8 +86,11 @@ class Call:
         originated: bool = False,
         from_carrier: bool = False,
         queue: asyncio.Queue[Json] | None = None,
+        started_at: datetime | None = None,
     ) -> None:
         self.services = services
+        # When the caller's channel entered Stasis, as Asterisk says (None: when the call is routed).
+        self.started_at = started_at
         self.client = services.client
         self.call_id = call_id
         self.dialled = dialled
@@ -176,14 +180,14 @@ class Call:
         self.state = new
         self.recorder.entered(new, **facts)
 
-    def _finish(self, outcome: str | None, *, reason: str = "") -> None:
-        """End the call; `outcome` None: it was never recorded."""
+    def _finish(self, outcome: str | None, *, reason: str = "", at: datetime | None = None) -> None:
+        """End the call (`at` when it ended, by default now); `outcome` None: it was never recorded."""
         if self.state == State.ENDED:
             return
         if outcome is None:
             self._enter(State.ENDED)
         else:
-            self._enter(State.ENDED, outcome=outcome, reason=reason)
+            self._enter(State.ENDED, outcome=outcome, reason=reason, at=at)
 
     def dialog_channel(self) -> DialogChannel:
         return DialogChannel(self.caller.channel_id, self.client, self.queue, self.identity)
@@ -285,6 +289,7 @@ class Call:
                 endpoint=self.caller.endpoint,
                 # A call-back from the voicemail menu reuses a channel already recorded.
                 caller_leg=not self.caller_leg_recorded,
+                at=self.started_at,
             )
             self.recorded = self.caller_leg_recorded = True
         if isinstance(plan, RingDevices) and plan.external:
@@ -447,14 +452,13 @@ class Call:
         if kind in HANGUP_EVENTS:
             channel_id = event["channel"]["id"]
             self.gone.add(channel_id)
-            reason = end_reason(event)
+            reason, at = end_reason(event), event_time(event)
             if channel_id == self.caller.channel_id:
-                await self.on_caller_gone(reason=reason)
+                await self.on_caller_gone(reason=reason, at=at)
                 return
             participant = self.participants.get(channel_id)
             if participant is not None:
-                cause = hangup_cause(event)
-                await self.on_participant_gone(participant, cause, reason=reason)
+                await self.on_participant_gone(participant, hangup_cause(event), reason=reason, at=at)
                 return
         command = COMMANDS.get(kind)
         if command is not None:
@@ -502,7 +506,7 @@ class Call:
         self.mixers[mixer.bridge_id] = mixer
         # Both sides are answered now, whether or not the mixer joins them: when one side hangs up
         # first (the bridge request then fails), the record still says who answered and when.
-        self._enter(State.CONNECTED, channel_id=leg.channel_id, bridge_id=mixer.bridge_id)
+        self._enter(State.CONNECTED, channel_id=leg.channel_id, bridge_id=mixer.bridge_id, at=result.at)
         await asyncio.gather(
             self.client.create_bridge(mixer.bridge_id),
             self._answer_caller(),
@@ -518,20 +522,23 @@ class Call:
         else:
             await self.client.stop_playback(f"ringback-{self.call_id}")
 
-    async def on_participant_gone(self, leg: Leg, cause: int | None, *, reason: str = "") -> None:
+    async def on_participant_gone(
+        self, leg: Leg, cause: int | None, *, reason: str = "", at: datetime | None = None
+    ) -> None:
         if self.state == State.CONNECTED and leg.status == LegStatus.ANSWERED:
             # The callee hung up: end the caller's side too.
+            at = at or timezone.now()
             self.recorder.submit(
-                records.end_leg, leg.channel_id, at=timezone.now(), outcome=CallOutcome.ANSWERED, cause=cause
+                records.end_leg, leg.channel_id, at=at, outcome=CallOutcome.ANSWERED, cause=cause
             )
-            self._finish(CallOutcome.ANSWERED, reason=reason)
+            self._finish(CallOutcome.ANSWERED, reason=reason, at=at)
             await self._teardown()
 
-    async def on_caller_gone(self, *, reason: str = "") -> None:
+    async def on_caller_gone(self, *, reason: str = "", at: datetime | None = None) -> None:
         if self.state == State.ENDED:
             return
         outcome = CallOutcome.ANSWERED if self.state == State.CONNECTED else CallOutcome.CANCELLED
-        self._finish(outcome, reason=reason)
+        self._finish(outcome, reason=reason, at=at)
         await self._teardown()
 
     # --- commands: messages other calls and the web post to this call ---------------------------------

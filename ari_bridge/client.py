@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +26,15 @@ import aiohttp
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
+
+
+def event_time(event: Json) -> datetime:
+    """When Asterisk says the event happened (its `timestamp`), else now: records keep the time
+    things happened, not the time a busy (or frozen) bridge got round to them."""
+    try:
+        return datetime.fromisoformat(str(event["timestamp"]))
+    except (KeyError, ValueError):
+        return datetime.now(UTC)
 
 
 class AriError(Exception):

@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -155,7 +156,8 @@ class CallRecorder:
         self.writer = RecordWriter(str(call_id), batcher)
 
     def entered(self, state: str, **facts: Any) -> None:
-        """The call entered `state` (ari_bridge.state.State); `facts` are what the record needs of it."""
+        """The call entered `state` (ari_bridge.state.State); `facts` are what the record needs of it,
+        `at` when it happened (by default, now)."""
         if state in ("connected", "dialog") and "channel_id" in facts:
             # Answered: by a device (connected), or by the platform itself (a dial code's dialog).
             self.writer.submit(
@@ -163,14 +165,14 @@ class CallRecorder:
                 self.call_id,
                 channel_id=facts["channel_id"],
                 bridge_id=facts.get("bridge_id", ""),
-                at=timezone.now(),
+                at=facts.get("at") or timezone.now(),
             )
         elif state == "ended" and "outcome" in facts:  # no outcome: the call was never recorded
             self.writer.submit(
                 records.end_call,
                 self.call_id,
                 outcome=facts["outcome"],
-                at=timezone.now(),
+                at=facts.get("at") or timezone.now(),
                 reason=facts.get("reason", ""),
             )
 
@@ -185,6 +187,7 @@ class CallRecorder:
         channel_id: str,
         endpoint: str,
         caller_leg: bool,
+        at: datetime | None = None,
     ) -> None:
         """The call's record, and its caller's leg unless the channel has one (`caller_leg`)."""
         new = NewCall(
@@ -198,7 +201,7 @@ class CallRecorder:
             dialled=dialled,
             channel_id=channel_id,
             endpoint=endpoint,
-            started_at=timezone.now(),
+            started_at=at or timezone.now(),
             caller_leg=caller_leg,
         )
         self.writer.submit(records.start_call, new)

@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -28,7 +29,7 @@ from telephony.choices import CallOutcome, LegRole
 from telephony.contract import Dialled
 from telephony.routing import RingDevices, RingTarget
 
-from .client import AriClient, AriError, Json
+from .client import AriClient, AriError, Json, event_time
 from .participants import Leg
 from .recorder import CallRecorder
 from .state import LegStatus, hangup_cause
@@ -54,6 +55,8 @@ class RingResult:
     # The leg that answered, and the other legs still up, which its owner releases.
     leg: Leg | None = None
     others: tuple[Leg, ...] = ()
+    # When the leg answered, as Asterisk says (None: now).
+    at: datetime | None = None
 
 
 class Ringing:
@@ -213,34 +216,35 @@ class Ringing:
         leg = self.leg_of(event)
         if leg is None:
             return
+        at = event_time(event)
         if kind == "ChannelDtmfReceived":
             if leg.status == LegStatus.CONFIRMING:
                 await self.client.stop_playback(f"confirm-{leg.channel_id}")
-                await self.on_answer(leg, confirmed=True)
+                await self.on_answer(leg, confirmed=True, at=at)
         elif kind == "StasisStart":
             leg.in_stasis = True
             await self._dial_when_ready(leg)
         elif kind == "Dial":
-            await self.on_dial_status(leg, event.get("dialstatus", ""))
+            await self.on_dial_status(leg, event.get("dialstatus", ""), at=at)
         elif kind == "ChannelStateChange":
             if event["channel"].get("state") == "Up":
-                await self.on_answer(leg)
+                await self.on_answer(leg, at=at)
         elif kind in HANGUP_EVENTS and leg.status not in (LegStatus.FAILED, LegStatus.ANSWERED):
             cause = hangup_cause(event)
-            await self.leg_failed(leg, "BUSY" if cause == 17 else "CHANUNAVAIL")
+            await self.leg_failed(leg, "BUSY" if cause == 17 else "CHANUNAVAIL", at=at)
 
-    async def on_dial_status(self, leg: Leg, status: str) -> None:
+    async def on_dial_status(self, leg: Leg, status: str, *, at: datetime | None = None) -> None:
         leg.dialstatus = status or leg.dialstatus
         if status == "RINGING" and leg.status == LegStatus.DIALING:
             leg.status = LegStatus.RINGING
             if self.active:
-                self.recorder.submit(records.mark_ringing, self.call_id, at=timezone.now())
+                self.recorder.submit(records.mark_ringing, self.call_id, at=at or timezone.now())
         elif status == "ANSWER":
-            await self.on_answer(leg)
+            await self.on_answer(leg, at=at)
         elif status in FAILED_DIALSTATUS:
-            await self.leg_failed(leg, status)
+            await self.leg_failed(leg, status, at=at)
 
-    async def on_answer(self, leg: Leg, *, confirmed: bool = False) -> None:
+    async def on_answer(self, leg: Leg, *, confirmed: bool = False, at: datetime | None = None) -> None:
         if leg.status == LegStatus.ANSWERED or (leg.status == LegStatus.CONFIRMING and not confirmed):
             return
         if not self.active or leg.status == LegStatus.FAILED:
@@ -265,15 +269,15 @@ class Ringing:
         others = tuple(o for o in self.legs.values() if o is not leg and o.status != LegStatus.FAILED)
         for other in others:
             other.status = LegStatus.FAILED
-        self.outcome = RingResult(RingOutcome.ANSWERED, leg=leg, others=others)
+        self.outcome = RingResult(RingOutcome.ANSWERED, leg=leg, others=others, at=at)
 
-    async def leg_failed(self, leg: Leg, status: str) -> None:
+    async def leg_failed(self, leg: Leg, status: str, *, at: datetime | None = None) -> None:
         if leg.status in (LegStatus.FAILED, LegStatus.ANSWERED):
             return
         leg.status = LegStatus.FAILED
         leg.dialstatus = status
         outcome = CallOutcome.BUSY if status == "BUSY" else CallOutcome.NO_ANSWER
-        self.recorder.submit(records.end_leg, leg.channel_id, at=timezone.now(), outcome=outcome)
+        self.recorder.submit(records.end_leg, leg.channel_id, at=at or timezone.now(), outcome=outcome)
         if not self.active or self.pending:
             return
         legs = list(self.legs.values())

@@ -213,8 +213,8 @@ class Stage:
         )
         await self.settle()
 
-    async def dial_status(self, channel_id: str, status: str) -> None:
-        self.app.dispatch({"type": "Dial", "peer": {"id": channel_id}, "dialstatus": status})
+    async def dial_status(self, channel_id: str, status: str, **fields: Any) -> None:
+        self.app.dispatch({"type": "Dial", "peer": {"id": channel_id}, "dialstatus": status, **fields})
         await self.settle()
 
     async def settle(self) -> None:
@@ -223,12 +223,12 @@ class Stage:
             await asyncio.sleep(0)
 
     async def place(
-        self, dialled: str, *, kind: str = "inbound", caller: dict[str, Any] | None = None
+        self, dialled: str, *, kind: str = "inbound", caller: dict[str, Any] | None = None, **fields: Any
     ) -> Call:
         """A phone's channel enters Stasis, dialling `dialled`; its call once routed."""
         channel = {"id": CALLER_CHANNEL, "name": "PJSIP/acme-101-00000001", **(caller or {})}
         before = len(self.started)
-        self.app.dispatch({"type": "StasisStart", "channel": channel, "args": [kind, dialled]})
+        self.app.dispatch({"type": "StasisStart", "channel": channel, "args": [kind, dialled], **fields})
         await self.settle()
         return self.started[before]
 

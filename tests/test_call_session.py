@@ -4,6 +4,7 @@ and a request failing under the call as when a side hung up a moment before (stu
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import pytest
 
@@ -153,5 +154,26 @@ def test_a_mixer_refusing_a_channel_that_just_left_is_an_ordinary_end_not_a_warn
         assert call.state == State.CONNECTED
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
         assert any("a channel left" in r.getMessage() for r in caplog.records)
+
+    run(scenario)
+
+
+def test_the_record_keeps_the_times_asterisk_says_things_happened_not_when_the_bridge_got_to_them() -> None:
+    started, rang, answered, ended = (f"2026-12-01T10:00:0{n}.000+0000" for n in (1, 2, 3, 7))
+
+    async def scenario(stage: Stage) -> None:
+        # given a bridge that reads the events of a call late (busy, or frozen for a while)
+        call = await stage.place("102", timestamp=started)
+        await stage.ready(leg_id(call))
+        await stage.dial_status(leg_id(call), "RINGING", timestamp=rang)
+        await stage.dial_status(leg_id(call), "ANSWER", timestamp=answered)
+        await stage.event("ChannelDestroyed", CALLER_CHANNEL, cause=16, timestamp=ended)
+
+        # then each write carries the event's own time
+        [(args, _)] = stage.written(records.start_call)
+        assert args[0].started_at == datetime.fromisoformat(started)
+        assert stage.writes(records.mark_ringing)[0]["at"] == datetime.fromisoformat(rang)
+        assert stage.writes(records.mark_answered)[0]["at"] == datetime.fromisoformat(answered)
+        assert stage.writes(records.end_call)[0]["at"] == datetime.fromisoformat(ended)
 
     run(scenario)
