@@ -13,6 +13,7 @@ from telephony.ari_http import ari_get_json
 from telephony.choices import CallOutcome
 from telephony.models import PhoneNumber
 from tests.personas import Person
+from tests.sipua import Call
 
 from .carrier import outside_caller
 from .conftest import READY_FILE, bridge_ready
@@ -23,6 +24,21 @@ from .records import answered_call, ended_call
 pytestmark = [pytest.mark.e2e]
 
 
+async def through_a_bridge_crash(bridge: ManagedProcess, call: Call, incoming: Call) -> None:
+    """A connected call, while the bridge process dies and a new one starts: it stays up, audio
+    flowing both ways (Asterisk kept it), and hanging up afterwards ends both sides (the new bridge
+    adopted it)."""
+    await asyncio.to_thread(bridge.kill)
+    before = (call.rtp_received, incoming.rtp_received)
+    READY_FILE.unlink(missing_ok=True)
+    await asyncio.to_thread(bridge.start)
+    await call.wait_rtp(before[0] + 50, timeout=5)
+    await incoming.wait_rtp(before[1] + 50, timeout=5)
+    assert not call.ended and not incoming.ended
+    await incoming.hangup()
+    await call.wait_ended(timeout=5)
+
+
 def test_a_call_keeps_going_through_a_bridge_crash_and_ends_cleanly_after(
     bridge: ManagedProcess, bob: Person, carol: Person
 ) -> None:
@@ -30,21 +46,7 @@ def test_a_call_keeps_going_through_a_bridge_crash_and_ends_cleanly_after(
         async with phone(bob) as bob_phone, phone(carol) as carol_phone:
             call, incoming = await connected(bob_phone, carol_phone, carol.extension)
             await asyncio.to_thread(answered_call, caller_user=bob.user)
-
-            # when the bridge process dies and a new one starts
-            await asyncio.to_thread(bridge.kill)
-            before = (call.rtp_received, incoming.rtp_received)
-            READY_FILE.unlink(missing_ok=True)
-            await asyncio.to_thread(bridge.start)
-
-            # then audio still flows both ways: Asterisk kept the call
-            await call.wait_rtp(before[0] + 50, timeout=5)
-            await incoming.wait_rtp(before[1] + 50, timeout=5)
-            assert not call.ended and not incoming.ended
-
-            # and hanging up afterwards ends both sides, as the new bridge adopted the call
-            await incoming.hangup()
-            await call.wait_ended(timeout=5)
+            await through_a_bridge_crash(bridge, call, incoming)
 
     asyncio.run(scenario())
 
@@ -142,21 +144,7 @@ def test_a_call_back_from_the_voicemail_menu_keeps_going_through_a_bridge_crash(
             call, incoming = await call_back_from_details(carol_phone, bob_phone, message)
             await incoming.wait_rtp(25, timeout=5)
             await asyncio.to_thread(answered_call, callee_user=bob.user)
-
-            # when the bridge process dies and a new one starts
-            await asyncio.to_thread(bridge.kill)
-            READY_FILE.unlink(missing_ok=True)
-            await asyncio.to_thread(bridge.start)
-
-            # then the call-back is still up, audio flowing both ways
-            before = (call.rtp_received, incoming.rtp_received)
-            await call.wait_rtp(before[0] + 50, timeout=5)
-            await incoming.wait_rtp(before[1] + 50, timeout=5)
-            assert not call.ended and not incoming.ended
-
-            # and hanging up ends both sides
-            await incoming.hangup()
-            await call.wait_ended(timeout=5)
+            await through_a_bridge_crash(bridge, call, incoming)
 
     asyncio.run(scenario())
 
