@@ -252,3 +252,20 @@ def test_the_application_says_it_is_ready_and_starts_its_tasks_even_when_reconci
         assert {"voicemail-sweeper", "availability"} <= names
 
     run(scenario)
+
+
+def test_two_thousand_calls_are_adopted_within_a_few_seconds_when_each_request_takes_5_ms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def scenario(stage: Stage) -> float:
+        rows = [connected(stage, n) for n in range(2000)]
+        stage.ari.delays["subscribe"] = 0.005
+        monkeypatch.setattr(reconcile_module, "db", Records(rows).db)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await reconcile(stage.app.services)
+        took = loop.time() - started
+        assert len(stage.registry) == 2000 and stage.ari.hung_up() == []
+        return took
+
+    assert run(scenario) < 3.0
