@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,10 +28,26 @@ logger = logging.getLogger(__name__)
 Json = dict[str, Any]
 
 
+def event_time(event: Json) -> datetime:
+    """When Asterisk says the event happened (its `timestamp`), else now: records keep the time
+    things happened, not the time a busy (or frozen) bridge got round to them."""
+    try:
+        return datetime.fromisoformat(str(event["timestamp"]))
+    except (KeyError, ValueError):
+        return datetime.now(UTC)
+
+
 class AriError(Exception):
     def __init__(self, status: int, method: str, path: str, text: str) -> None:
         super().__init__(f"ARI {method} {path} -> {status}: {text[:200]}")
         self.status = status
+        self.text = text
+
+    @property
+    def gone(self) -> bool:
+        """What Asterisk says of a channel (or playback, bridge) that is no more, as when one side of
+        a call hangs up under a request: 404, or "Channel not found" on a bridge (400, 422)."""
+        return self.status == 404 or "not found" in self.text.lower()
 
 
 class ConnectionLost(Exception):

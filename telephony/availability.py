@@ -6,7 +6,7 @@ unavailable: a call to them goes straight to what their rules say when no phone 
 
 Asterisk is the only one to know which phones are registered. The directory page asks it once per
 load (`GET /ari/endpoints/PJSIP`, every endpoint at once); the ARI bridge asks the same every few
-seconds and tells open directories of what changed (`ari_bridge.bridge.Bridge._watch_availability`).
+seconds and tells open directories of what changed (`ari_bridge.availability.watch_availability`).
 """
 
 from __future__ import annotations

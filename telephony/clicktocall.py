@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from directory.models import User
 
 from .ari_http import ari_request
+from .contract import ClickToCall
 from .models import Device
 from .routing import VOICEMAIL_DROP_CODE
 
@@ -42,7 +43,7 @@ def place_call(*, user: User, number: str, message_only: bool = False) -> str:
     params = {
         "endpoint": f"PJSIP/{device.sip_username}",
         "app": settings.ARI_APP,
-        "appArgs": f"clicktocall,{dialled}",
+        "appArgs": ClickToCall(dialled).args(),
         "channelId": channel_id,
         "timeout": str(ANSWER_TIMEOUT),
         # The phone shows whom it is about to call.

@@ -7,7 +7,7 @@ The bridge makes several of these writes per call, hundreds a second under load,
 trip costs it more CPU than anything else here. So each write is a single SQL statement (the call and
 its legs together when it changes both), not the ORM's lock, read, instance and save per row. Being
 one statement, a write is atomic by itself: alone it is its own transaction, and in a batch
-(ari_bridge.records) it needs no savepoint unless another write of the batch fails.
+(ari_bridge.recorder) it needs no savepoint unless another write of the batch fails.
 """
 
 from __future__ import annotations

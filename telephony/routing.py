@@ -426,6 +426,20 @@ class Party:
     outside_number: str = ""
 
 
+# How carriers present an outside caller who withheld their number.
+ANONYMOUS_NUMBERS = frozenset({"", "anonymous", "unknown", "restricted", "private", "unavailable"})
+
+
+def outside_party(*, company_id: int, number: str, name: str) -> Party:
+    """An outside caller as the carrier presented them, to a company's number: a withheld number is
+    anonymous (no number, no name), and an E.164 number sent without its + gets it back."""
+    if number.lower() in ANONYMOUS_NUMBERS:
+        return Party(company_id=company_id, user_id=None, number="", name="", anonymous=True)
+    if number.isdigit() and len(number) >= 8 and not number.startswith("0"):
+        number = f"+{number}"  # carriers often send E.164 without its +
+    return Party(company_id=company_id, user_id=None, number=number, name=name, outside_number=number)
+
+
 @dataclass(frozen=True, slots=True)
 class CallFacts:
     caller: Party
@@ -531,6 +545,9 @@ class RingTarget:
     number: str = ""
     # The answering side must press a key before it is connected (A7).
     confirm: bool = False
+    # The caller's identity this target is shown, when not the plan's (a remote terminal is outside).
+    caller_id_number: str = ""
+    caller_id_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -894,6 +911,12 @@ def plan_incoming(
     on_no_answer = (
         no_answer_rule[1] if no_answer_rule else (mailbox or Reject(RejectReason.NO_ANSWER, callee))
     )
+    caller = facts.caller
+    anonymous = caller.anonymous or not caller.number
+    # A remote terminal is outside: it sees an outside caller's number, or an internal caller's
+    # outside number, never an extension.
+    outside_shown = caller.outside_number or "anonymous"
+    outside_name = "" if outside_shown == "anonymous" else ("Anonymous" if anonymous else caller.name)
     targets = tuple(
         RingTarget(
             device_id=d.device_id,
@@ -901,6 +924,8 @@ def plan_incoming(
             delay=max(0, min(d.ring_delay, 30)),
             number=d.number if d.kind == DeviceKind.REMOTE else "",
             confirm=d.confirm and d.kind == DeviceKind.REMOTE,
+            caller_id_number=outside_shown if d.kind == DeviceKind.REMOTE else "",
+            caller_id_name=outside_name if d.kind == DeviceKind.REMOTE else "",
         )
         for d in sorted(free, key=lambda d: (d.ring_delay, d.device_id))
         # A device whose delay is past the ring timeout would never ring: leave it out.
@@ -908,8 +933,6 @@ def plan_incoming(
     )
     if not targets:
         return on_no_answer
-    caller = facts.caller
-    anonymous = caller.anonymous or not caller.number
     return RingDevices(
         callee=callee,
         targets=targets,

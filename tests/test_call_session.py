@@ -1,70 +1,179 @@
-"""The call state machine's own decisions, with a stand-in for Asterisk's replies (no database, no
-Asterisk): what it writes when Asterisk answers a request with an error. The same behaviour on real
-calls is covered by the end-to-end suite; these cases are races a real call hits only under load."""
+"""The call's own ends: cancel, hang-ups on either side, a hang-up asked for, the transition table,
+and a request failing under the call as when a side hung up a moment before (stub Asterisk)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import uuid
-from typing import Any
+import logging
+from datetime import datetime
 
-from ari_bridge.calls import CallSession, Leg, LegStatus, State
-from ari_bridge.client import AriError
+import pytest
+
+from ari_bridge.state import TRANSITIONS, IllegalTransition, State, check_transition
 from telephony import records
-from telephony.choices import LegRole
+from telephony.choices import CallOutcome
 
-
-class StubClient:
-    """Answers every request; `add_to_bridge` fails as when a channel hung up a moment before."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        async def request(*args: Any, **kwargs: Any) -> None:
-            self.requests.append(name)
-            if name == "add_to_bridge":
-                raise AriError(400, "POST", "/bridges/b/addChannel", '{"message":"Channel not found"}')
-
-        return request
-
-
-class StubBatcher:
-    def __init__(self) -> None:
-        self.writes: list[tuple[Any, tuple[Any, ...], dict[str, Any]]] = []
-
-    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> asyncio.Future[None]:
-        self.writes.append((fn, args, kwargs))
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
-
-
-class StubBridge:
-    app = "istra-test"
-    server_id = "ast-test"
-
-    def __init__(self) -> None:
-        self.client = StubClient()
-        self.batcher = StubBatcher()
+from .stub_ari import CALLER_CHANNEL, Stage, leg_id, run
 
 
 def test_an_answered_call_is_recorded_as_answered_even_when_bridging_fails() -> None:
-    async def scenario() -> tuple[StubBridge, CallSession]:
-        bridge = StubBridge()
-        session = CallSession(bridge, uuid.uuid4(), {"id": "caller-1", "name": "PJSIP/acme-101-1"}, "102")  # type: ignore[arg-type]
-        session.state = State.RINGING
-        leg = Leg(channel_id="callee-1", role=LegRole.CALLEE, endpoint="acme-102", status=LegStatus.RINGING)
-        session.legs[leg.channel_id] = leg
-        # The session's run loop logs the error; the hang-up events that follow end the call.
-        with contextlib.suppress(AriError):
-            await session.on_answer(leg)
-        return bridge, session
+    async def scenario(stage: Stage) -> None:
+        stage.ari.fail("add_to_bridge", status=400)
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        assert call.state == State.CONNECTED
+        assert "add_to_bridge" in stage.ari.names()
+        [answered] = stage.writes(records.mark_answered)
+        assert answered["channel_id"] == leg_id(call)
 
-    bridge, session = asyncio.run(scenario())
-    assert session.state == State.CONNECTED
-    assert "add_to_bridge" in bridge.client.requests
-    answered = [kwargs for fn, _, kwargs in bridge.batcher.writes if fn is records.mark_answered]
-    assert len(answered) == 1
-    assert answered[0]["channel_id"] == "callee-1"
+    run(scenario)
+
+
+def test_the_caller_hanging_up_while_it_rings_cancels_the_call_and_stops_the_phones() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.ready(leg_id(call))
+        await stage.event("ChannelHangupRequest", CALLER_CHANNEL, cause=16)
+        assert call.state == State.ENDED
+        assert stage.ari.hung_up() == [leg_id(call)]
+        assert stage.writes(records.end_call)[0]["outcome"] == CallOutcome.CANCELLED
+        assert call.call_id not in stage.registry
+
+    run(scenario)
+
+
+def test_the_callee_hanging_up_ends_the_call_for_the_caller_and_destroys_the_mixer() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        await stage.event("ChannelDestroyed", leg_id(call), cause=16)
+        assert stage.ari.hung_up() == [CALLER_CHANNEL]
+        assert stage.ari.made("destroy_bridge") == [((f"istra-unit-{call.call_id}",), {})]
+        assert stage.writes(records.end_call)[0]["outcome"] == CallOutcome.ANSWERED
+        [leg] = stage.writes(records.end_leg)
+        assert leg["outcome"] == CallOutcome.ANSWERED and leg["cause"] == 16
+
+    run(scenario)
+
+
+def test_the_caller_hanging_up_a_connected_call_ends_it_as_answered() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        await stage.event("StasisEnd", CALLER_CHANNEL)
+        assert stage.ari.hung_up() == [leg_id(call)]
+        assert stage.writes(records.end_call)[0]["outcome"] == CallOutcome.ANSWERED
+
+    run(scenario)
+
+
+def test_a_hang_up_posted_to_a_call_ends_it_on_both_sides() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        assert stage.registry.post(call.call_id, {"type": "_hangup", "reason": "hung_up_from_web"})
+        await stage.settle()
+        assert sorted(stage.ari.hung_up()) == sorted([CALLER_CHANNEL, leg_id(call)])
+        [ended] = stage.writes(records.end_call)
+        assert ended["outcome"] == CallOutcome.ANSWERED and ended["reason"] == "hung_up_from_web"
+        assert not stage.registry.post(call.call_id, {"type": "_hangup"})
+
+    run(scenario)
+
+
+def test_a_channel_that_vanished_under_a_request_ends_the_call_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario(stage: Stage) -> None:
+        stage.ari.fail("create_bridge", status=404)
+        call = await stage.place("102")
+        with caplog.at_level(logging.INFO, logger="ari_bridge"):
+            await stage.answer(leg_id(call))
+            await stage.event("ChannelDestroyed", CALLER_CHANNEL, cause=16)
+        assert call.state == State.ENDED
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+        assert stage.writes(records.end_call)[0]["outcome"] == CallOutcome.ANSWERED
+
+    run(scenario)
+
+
+def test_a_call_from_a_device_nobody_knows_hears_the_unavailable_announcement_and_leaves_no_record() -> None:
+    async def scenario(stage: Stage) -> None:
+        stage.cache.caller = None
+        call = await stage.place("102")
+        assert call.state == State.ENDED
+        assert stage.ari.sent_to_dialplan() == ["unavailable"]
+        assert stage.batcher.writes == []
+
+    run(scenario)
+
+
+def test_no_call_can_leave_the_ended_state() -> None:
+    for state in State:
+        with pytest.raises(IllegalTransition):
+            check_transition(State.ENDED, state)
+
+
+def test_a_connected_call_can_only_end() -> None:
+    assert TRANSITIONS[State.CONNECTED] == {State.ENDED}
+    with pytest.raises(IllegalTransition):
+        check_transition(State.CONNECTED, State.RINGING)
+
+
+def test_a_call_cut_by_asterisk_shutting_down_is_recorded_as_cut_by_the_restart() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        # Asterisk's shutdown asks every channel to hang up, the flag AST_SOFTHANGUP_SHUTDOWN as cause
+        await stage.event("ChannelHangupRequest", leg_id(call), cause=4, soft=True)
+        [ended] = stage.writes(records.end_call)
+        assert ended["outcome"] == CallOutcome.ANSWERED and ended["reason"] == "asterisk_restart"
+        [leg] = stage.writes(records.end_leg)
+        assert leg["cause"] is None  # a flag, not a Q.850 cause
+
+    run(scenario)
+
+
+def test_a_hang_up_asked_for_by_another_application_is_an_ordinary_end() -> None:
+    async def scenario(stage: Stage) -> None:
+        call = await stage.place("102")
+        await stage.answer(leg_id(call))
+        await stage.event("ChannelHangupRequest", CALLER_CHANNEL, cause=32, soft=True)
+        assert stage.writes(records.end_call)[0]["reason"] == ""
+
+    run(scenario)
+
+
+def test_a_mixer_refusing_a_channel_that_just_left_is_an_ordinary_end_not_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario(stage: Stage) -> None:
+        stage.ari.fail("add_to_bridge", status=400)  # {"message": "Channel not found"}
+        call = await stage.place("102")
+        with caplog.at_level(logging.INFO, logger="ari_bridge"):
+            await stage.answer(leg_id(call))
+        assert call.state == State.CONNECTED
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        assert any("a channel left" in r.getMessage() for r in caplog.records)
+
+    run(scenario)
+
+
+def test_the_record_keeps_the_times_asterisk_says_things_happened_not_when_the_bridge_got_to_them() -> None:
+    started, rang, answered, ended = (f"2026-12-01T10:00:0{n}.000+0000" for n in (1, 2, 3, 7))
+
+    async def scenario(stage: Stage) -> None:
+        # given a bridge that reads the events of a call late (busy, or frozen for a while)
+        call = await stage.place("102", timestamp=started)
+        await stage.ready(leg_id(call))
+        await stage.dial_status(leg_id(call), "RINGING", timestamp=rang)
+        await stage.dial_status(leg_id(call), "ANSWER", timestamp=answered)
+        await stage.event("ChannelDestroyed", CALLER_CHANNEL, cause=16, timestamp=ended)
+
+        # then each write carries the event's own time
+        [(args, _)] = stage.written(records.start_call)
+        assert args[0].started_at == datetime.fromisoformat(started)
+        assert stage.writes(records.mark_ringing)[0]["at"] == datetime.fromisoformat(rang)
+        assert stage.writes(records.mark_answered)[0]["at"] == datetime.fromisoformat(answered)
+        assert stage.writes(records.end_call)[0]["at"] == datetime.fromisoformat(ended)
+
+    run(scenario)

@@ -1,5 +1,6 @@
-"""Call records as the bridge writes them (telephony.records), and its batches of writes (ari_bridge.records):
-the rows, the live events that follow each change, and a failing write that must not take others with it."""
+"""Call records as the bridge writes them (telephony.records), and its batches of writes
+(ari_bridge.recorder): the rows, the live events that follow each change, and a failing write that must
+not take others with it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.db import IntegrityError
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from ari_bridge.records import Write, _write_batch
+from ari_bridge.recorder import Write, _write_batch
 from telephony import events, records
 from telephony.choices import CallOutcome, CallState, LegRole
 from telephony.models import Call, CallLeg, Device

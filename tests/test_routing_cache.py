@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from ari_bridge.directory import Directory
+from ari_bridge.routing_cache import RoutingCache
 from telephony.models import CallSettings, Extension
 from tests.personas import Person
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_second_call_is_routed_from_the_cache(bob: Person, carol: Person) -> None:
     async def scenario() -> tuple[int, int, int]:
-        directory = Directory(server_id="ast-test")
+        directory = RoutingCache(server_id="ast-test")
         try:
             first = await directory.routing_inputs(bob.sip_username, carol.extension)
             second = await directory.routing_inputs(bob.sip_username, carol.extension)
@@ -31,7 +31,7 @@ def test_a_second_call_is_routed_from_the_cache(bob: Person, carol: Person) -> N
 
 def test_a_bulk_update_reaches_the_next_call(bob: Person, carol: Person) -> None:
     async def scenario() -> tuple[int, int]:
-        directory = Directory(server_id="ast-test")
+        directory = RoutingCache(server_id="ast-test")
         try:
             before = await directory.routing_inputs(bob.sip_username, carol.extension)
             # a queryset update sends no Django signal: the database trigger still sees it
@@ -47,7 +47,7 @@ def test_a_bulk_update_reaches_the_next_call(bob: Person, carol: Person) -> None
 
 def test_do_not_disturb_switched_on_applies_to_the_next_call(bob: Person, carol: Person) -> None:
     async def scenario() -> tuple[bool, bool]:
-        directory = Directory(server_id="ast-test")
+        directory = RoutingCache(server_id="ast-test")
         try:
             before = await directory.routing_inputs(bob.sip_username, carol.extension)
             await asyncio.to_thread(CallSettings.objects.create, user=carol.user, dnd=True)
@@ -62,7 +62,7 @@ def test_do_not_disturb_switched_on_applies_to_the_next_call(bob: Person, carol:
 
 def test_without_the_cache_every_call_reads_the_database(bob: Person, carol: Person) -> None:
     async def scenario() -> tuple[int, int]:
-        directory = Directory(server_id="ast-test", enabled=False)
+        directory = RoutingCache(server_id="ast-test", enabled=False)
         await directory.routing_inputs(bob.sip_username, carol.extension)
         await directory.routing_inputs(bob.sip_username, carol.extension)
         return directory.hits, len(directory.callees)
@@ -81,7 +81,7 @@ def test_with_notifications_a_change_empties_the_cache_without_a_query_per_call(
             await asyncio.sleep(0.005)
 
     async def scenario() -> tuple[bool, bool, int, int]:
-        directory = Directory(server_id="ast-test")
+        directory = RoutingCache(server_id="ast-test")
         directory.start_listening()
         try:
             await until(lambda: directory.listening, "the bridge to listen")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ari_bridge.voicemail import greeting_media
+from ari_bridge.dialogs.voicemail import greeting_media
 from voicemail.choices import Greeting
 from voicemail.queries import MailboxInfo
 

@@ -4,7 +4,7 @@ from rest_framework.routers import DefaultRouter
 from directory.auth_views import GuardedObtainAuthToken
 from voicemail.api import views as voicemail_views
 
-from . import views
+from . import live_calls, views
 
 app_name = "api"
 
@@ -26,6 +26,7 @@ urlpatterns = [
     path("me/settings/", views.MySettingsView.as_view(), name="my-settings"),
     path("company/routing/", views.CompanyRoutingView.as_view(), name="company-routing"),
     path("auth/token/", GuardedObtainAuthToken.as_view(), name="token"),
+    path("calls/<uuid:pk>/hangup/", live_calls.HangUpCallView.as_view(), name="call-hangup"),
     path("voicemail/mailbox/", voicemail_views.MailboxView.as_view(), name="voicemail-mailbox"),
     path("voicemail/mailbox/pin/", voicemail_views.PinView.as_view(), name="voicemail-pin"),
     *router.urls,

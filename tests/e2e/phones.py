@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from django.conf import settings
 
 from tests.personas import Person
-from tests.sipua import SipUA
+from tests.sipua import Call, SipUA
 
 # Any final failure status, for waiting on the end of a call that does not connect.
 FINAL = [code for code in range(300, 700) if code not in (401, 407)]  # not digest challenges
@@ -35,3 +35,13 @@ async def phone(
             await ua.unregister()
         finally:
             await ua.close()
+
+
+async def connected(caller: SipUA, callee: SipUA, number: str) -> tuple[Call, Call]:
+    """`caller` dials `number`, `callee`'s phone rings and answers: the call is up on both phones.
+    Returns the caller's call and the callee's."""
+    outgoing = await caller.invite(number)
+    incoming = await callee.wait_incoming(timeout=5)
+    await incoming.answer()
+    await outgoing.wait_status(200, timeout=5)
+    return outgoing, incoming

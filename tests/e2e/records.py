@@ -17,3 +17,14 @@ def ended_call(timeout: float = 5.0, **filters: object) -> Call:
     )
     assert isinstance(call, Call)
     return call
+
+
+def answered_call(timeout: float = 5.0, **filters: object) -> Call:
+    """The one call matching `filters` once it is recorded as answered (and not ended)."""
+    call = wait_until(
+        lambda: Call.objects.filter(state=CallState.ANSWERED, **filters).first(),
+        timeout,
+        f"an answered call record matching {filters}",
+    )
+    assert isinstance(call, Call)
+    return call

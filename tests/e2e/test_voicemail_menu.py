@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from tests.personas import Person
+from tests.sipua import Call, SipUA
 from voicemail import actions
 from voicemail.audio import wav_duration_ms
 from voicemail.choices import Greeting
@@ -168,21 +169,28 @@ def test_a_mailbox_is_reachable_from_a_colleagues_phone_with_extension_and_pin(
     asyncio.run(scenario())
 
 
+async def call_back_from_details(owner: SipUA, sender: SipUA, message: Message) -> tuple[Call, Call]:
+    """The mailbox's owner calls the voicemail service, listens to `message`, and from its details
+    calls its sender back, whose phone answers. Returns the owner's call and the sender's."""
+    call = await owner.invite("555")
+    await call.wait_status(200, timeout=5)
+    await call.send_dtmf(f"{PIN}#1")
+    await asyncio.to_thread(wait_until, lambda: is_read(message), 20, "the message to be played")
+    await call.send_dtmf("03")
+    incoming = await sender.wait_incoming(timeout=20)
+    await incoming.answer()
+    return call, incoming
+
+
 def test_from_a_messages_details_3_calls_the_sender_back(bob: Person, carol: Person) -> None:
     set_pin(carol)
     message = leave_message(carol, bob)
 
     async def scenario() -> None:
         async with phone(carol) as carol_phone, phone(bob) as bob_phone:
-            call = await carol_phone.invite("555")
-            await call.wait_status(200, timeout=5)
-            await call.send_dtmf(f"{PIN}#1")
-            await asyncio.to_thread(wait_until, lambda: is_read(message), 20, "the message to be played")
-            await call.send_dtmf("03")
-            # bob's phone rings with carol's identity, he answers, and they talk
-            incoming = await bob_phone.wait_incoming(timeout=20)
+            call, incoming = await call_back_from_details(carol_phone, bob_phone, message)
+            # bob's phone rang with carol's identity, he answered, and they talk
             assert incoming.caller_number == "102"
-            await incoming.answer()
             before = call.rtp_received
             await incoming.wait_rtp(25, timeout=5)
             await call.wait_rtp(before + 25, timeout=5)

@@ -7,7 +7,7 @@ import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from ari_bridge.bridge import bridge_from_settings
+from ari_bridge.app import app_from_settings
 
 logger = logging.getLogger("ari_bridge")
 
@@ -54,11 +54,11 @@ class Command(BaseCommand):
             lock_conn.close()
 
     async def _run(self) -> None:
-        bridge = bridge_from_settings()
+        app = app_from_settings()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             # Calls survive our stop: Asterisk keeps them; the next bridge adopts them.
-            loop.add_signal_handler(sig, bridge.stop)
+            loop.add_signal_handler(sig, app.stop)
         logger.info("bridge starting: app %s on %s", settings.ARI_APP, settings.ARI_URL)
-        await bridge.run()
+        await app.run()
         logger.info("bridge stopped")

@@ -11,7 +11,7 @@ connection is down (and until it has read the version after a reconnect), each n
 version row instead, as it always did.
 
 What the cache holds never includes live state: calls in progress are counted by the bridge itself
-(`Bridge.device_call_counts`), registrations are asked of Asterisk per call. A deployment where
+(`CallRegistry.device_call_counts`), registrations are asked of Asterisk per call. A deployment where
 several Asterisk servers share users' phones must not use it (`BRIDGE_ROUTING_CACHE=no`): the other
 servers' calls are read from the call records on each lookup then.
 """
@@ -29,7 +29,7 @@ from django.conf import settings
 from telephony import queries, routing
 from telephony.routing import Callee, Policy
 
-from .records import db
+from .orm import db
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _conninfo() -> dict[str, Any]:
     return {key: value for key, value in info.items() if value is not None}
 
 
-class Directory:
+class RoutingCache:
     def __init__(self, *, server_id: str, enabled: bool = True) -> None:
         self.server_id = server_id
         self.enabled = enabled

@@ -1,32 +1,27 @@
-"""Writes call records off the call's critical path, in order, one writer per call."""
+"""Writes call records off the call's critical path, in order, one writer per call; and what a call's
+changes of state write (CallRecorder)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from telephony import records
+from telephony.records import NewCall
+from telephony.routing import Party
+
+from .orm import run_with_fresh_connection
 
 logger = logging.getLogger(__name__)
-
-
-def _run_with_fresh_connection(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except (OperationalError, InterfaceError):
-        # A long-running process outlives database connections (server restart, idle timeout): retry once.
-        connection.close()
-        return fn(*args, **kwargs)
-
-
-async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a synchronous ORM function in a worker thread (several run at once, one connection each)."""
-    return await sync_to_async(_run_with_fresh_connection, thread_sensitive=False)(fn, args, kwargs)
 
 
 Write = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
@@ -58,7 +53,7 @@ def _write_alone(write: Write) -> BaseException | None:
     try:
         fn(*args, **kwargs)
     except (OperationalError, InterfaceError):
-        raise  # perhaps a stale connection: _run_with_fresh_connection tries again on a fresh one
+        raise  # perhaps a stale connection: run_with_fresh_connection tries again on a fresh one
     except Exception as exc:
         logger.exception("could not write %s", getattr(fn, "__name__", fn))
         return exc
@@ -121,7 +116,7 @@ class RecordBatcher:
             writes = [write for write, _ in batch]
             try:
                 outcomes: list[BaseException | None] = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, _run_with_fresh_connection, _write_batch, (writes,), {}
+                    self._executor, run_with_fresh_connection, _write_batch, (writes,), {}
                 )
             except Exception as exc:  # the database itself failed: every write of the batch is lost
                 logger.exception("could not write %d call records", len(batch))
@@ -150,3 +145,69 @@ class RecordWriter:
         if self._last is not None:
             with contextlib.suppress(Exception):
                 await self._last
+
+
+class CallRecorder:
+    """The record of one call: what each change of its state writes (`entered`, the one mapping), and
+    the other facts worth keeping (a leg added, ringing, a forward). Writes never block the call."""
+
+    def __init__(self, call_id: uuid.UUID, batcher: RecordBatcher) -> None:
+        self.call_id = call_id
+        self.writer = RecordWriter(str(call_id), batcher)
+
+    def entered(self, state: str, **facts: Any) -> None:
+        """The call entered `state` (ari_bridge.state.State); `facts` are what the record needs of it,
+        `at` when it happened (by default, now)."""
+        if state in ("connected", "dialog") and "channel_id" in facts:
+            # Answered: by a device (connected), or by the platform itself (a dial code's dialog).
+            self.writer.submit(
+                records.mark_answered,
+                self.call_id,
+                channel_id=facts["channel_id"],
+                bridge_id=facts.get("bridge_id", ""),
+                at=facts.get("at") or timezone.now(),
+            )
+        elif state == "ended" and "outcome" in facts:  # no outcome: the call was never recorded
+            self.writer.submit(
+                records.end_call,
+                self.call_id,
+                outcome=facts["outcome"],
+                at=facts.get("at") or timezone.now(),
+                reason=facts.get("reason", ""),
+            )
+
+    def started(
+        self,
+        *,
+        company_id: int,
+        asterisk_server: str,
+        caller: Party,
+        caller_device_id: int | None,
+        dialled: str,
+        channel_id: str,
+        endpoint: str,
+        caller_leg: bool,
+        at: datetime | None = None,
+    ) -> None:
+        """The call's record, and its caller's leg unless the channel has one (`caller_leg`)."""
+        new = NewCall(
+            call_id=self.call_id,
+            company_id=company_id,
+            asterisk_server=asterisk_server,
+            caller_user_id=caller.user_id,
+            caller_device_id=caller_device_id,
+            caller_number=caller.number or "anonymous",
+            caller_name=caller.name,
+            dialled=dialled,
+            channel_id=channel_id,
+            endpoint=endpoint,
+            started_at=at or timezone.now(),
+            caller_leg=caller_leg,
+        )
+        self.writer.submit(records.start_call, new)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        self.writer.submit(fn, *args, **kwargs)
+
+    async def close(self) -> None:
+        await self.writer.close()
