@@ -111,12 +111,11 @@ class SipGuard:
                 continue
             offender = self.detector.feed(event, self.clock())
             if offender is not None:
+                seconds = settings.SIPGUARD_BLOCK_SECONDS
+                # The packets stop first; the database (what administrators see) follows.
+                self.blocklist.block(offender.address, seconds)
                 close_old_connections()
-                now = self.now()
-                block = actions.record_block(
-                    offender=offender, seconds=settings.SIPGUARD_BLOCK_SECONDS, now=now
-                )
-                self.blocklist.block(block.address, settings.SIPGUARD_BLOCK_SECONDS)
+                block = actions.record_block(offender=offender, seconds=seconds, now=self.now())
                 self.enforced[block.address] = block.expires_at
         if self.clock() - self.last_sync >= 1.0:
             self.sync()
@@ -149,5 +148,9 @@ def security_log_path() -> Path:
 
 def blocklist_for_instance() -> NftBlocklist:
     return NftBlocklist(
-        settings.ASTERISK_INSTANCE, [settings.ASTERISK_SIP_PORT, settings.ASTERISK_SIP_TLS_PORT]
+        settings.ASTERISK_INSTANCE,
+        [settings.ASTERISK_SIP_PORT, settings.ASTERISK_SIP_TLS_PORT],
+        trusted=trusted_sources(),
+        rate=settings.SIPGUARD_RATE,
+        burst=settings.SIPGUARD_BURST,
     )

@@ -180,6 +180,12 @@ SIPGUARD_MAX_FAILURES = env_int("SIPGUARD_MAX_FAILURES", 20)
 SIPGUARD_WINDOW = float(env_str("SIPGUARD_WINDOW", "600"))
 SIPGUARD_BLOCK_SECONDS = env_int("SIPGUARD_BLOCK_SECONDS", 3600)
 SIPGUARD_TRUSTED = env_list("SIPGUARD_TRUSTED", "127.0.0.1")
+# Every other source's SIP datagrams are rate-limited by nftables: SIPGUARD_RATE a second after a
+# burst of SIPGUARD_BURST (0: no limit). The guard reads the log in milliseconds, a brute-forcer on a
+# fast link tries a password a millisecond: the limit keeps it under 20 attempts before its block.
+# An office whose many phones share one address may need more, or its address in SIPGUARD_TRUSTED.
+SIPGUARD_RATE = env_int("SIPGUARD_RATE", 10)
+SIPGUARD_BURST = env_int("SIPGUARD_BURST", 20)
 # The security log to read; empty: the managed Asterisk instance's own.
 SIPGUARD_LOG = env_str("SIPGUARD_LOG", "")
 # The bridge caches routing lookups (ari_bridge/directory.py); turn off when several Asterisk
