@@ -69,7 +69,9 @@ class Company(models.Model):
         null=True,
         blank=True,
         default=120,
-        help_text=_("Answered calls to other countries, per day in the company's time zone; empty: no limit."),
+        help_text=_(
+            "Answered calls to other countries, per day in the company's time zone; empty: no limit."
+        ),
     )
 
     class Meta:

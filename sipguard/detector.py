@@ -170,5 +170,7 @@ class Detector:
 
     def prune(self, now: float) -> None:
         """Drop sources with no strike left in the window, so memory follows the live attackers."""
-        for address in [a for a, s in self.sources.items() if not s.strikes or s.strikes[-1][0] <= now - self.window]:
+        for address in [
+            a for a, s in self.sources.items() if not s.strikes or s.strikes[-1][0] <= now - self.window
+        ]:
             del self.sources[address]

@@ -51,9 +51,7 @@ def _request(method: str, user: str, host: str, port: int) -> bytes:
     ).encode()
 
 
-async def scan(
-    host: str, method: str, users: list[str], *, rate: float, linger: float = 1.0
-) -> ScanResult:
+async def scan(host: str, method: str, users: list[str], *, rate: float, linger: float = 1.0) -> ScanResult:
     """Send one `method` request per user, `rate` a second, from `host`; count the answers that come
     back until `linger` seconds after the last one was sent."""
     result = ScanResult()

@@ -65,7 +65,9 @@ def test_a_register_brute_force_is_blocked_within_20_attempts_while_the_companys
     bob: Person, carol: Person
 ) -> None:
     async def scenario() -> tuple[int | None, bool]:
-        attacker = await SipUA.create(bob.sip_username, "guess-1234", server=server(), local_host="127.0.0.51")
+        attacker = await SipUA.create(
+            bob.sip_username, "guess-1234", server=server(), local_host="127.0.0.51"
+        )
         try:
             # when someone tries password after password for bob's account from one address
             blocked_at = await attempts_until_blocked(attacker)

@@ -37,7 +37,9 @@ class Command(BaseCommand):
             guard.start()
         except NftError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"SIP guard reading {log_path}, blocking with nftables table {guard.blocklist.table}")
+        self.stdout.write(
+            f"SIP guard reading {log_path}, blocking with nftables table {guard.blocklist.table}"
+        )
         ready = os.environ.get("SIPGUARD_READY_FILE")
         if ready:
             Path(ready).write_text("ready")
