@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
-from telephony import clock, features, records
+from telephony import clock, features, fraud, records
 from telephony.choices import CallOutcome, LegRole
 from telephony.records import NewCall
 from telephony.routing import (
@@ -82,6 +82,7 @@ ANNOUNCEMENT = {
     RejectReason.NO_ANSWER: "noanswer",
     RejectReason.BARRED: "barred",
     RejectReason.REFUSED: "refused",
+    RejectReason.FRAUD_LIMIT: "limit",
 }
 OUTCOME = {
     RejectReason.UNKNOWN_NUMBER: CallOutcome.FAILED,
@@ -90,6 +91,7 @@ OUTCOME = {
     RejectReason.NO_ANSWER: CallOutcome.NO_ANSWER,
     RejectReason.BARRED: CallOutcome.FAILED,
     RejectReason.REFUSED: CallOutcome.FAILED,
+    RejectReason.FRAUD_LIMIT: CallOutcome.FAILED,
 }
 # How an outside caller who withheld their number is presented by carriers.
 ANONYMOUS_NUMBERS = {"", "anonymous", "unknown", "restricted", "private", "unavailable"}
@@ -352,6 +354,14 @@ class CallSession:
         elif isinstance(plan, RingDevices) and plan.external:
             self.writer.submit(
                 records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
+            )
+            # Toll-fraud limits (telephony.fraud): a refusal instead, over one.
+            plan = await db(
+                fraud.admit_outside_call,
+                plan,
+                company_id=caller_party.company_id,
+                country_code=policy.country_code,
+                now=timezone.now(),
             )
         await self.execute(plan, answered=answered)
 
