@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from sipguard import actions, queries
+from telephony import queries as telephony_queries
+from telephony.provisioning import CARRIER_ENDPOINT
 
 from .views import _admin
 
@@ -24,13 +26,21 @@ def security(request: HttpRequest) -> HttpResponse:
     admin = _admin(request)
     company = admin.company
     assert company is not None
+    now = timezone.now()
+    usage = telephony_queries.outside_usage(company.pk, CARRIER_ENDPOINT, now=now)
+    minutes_today = usage.international_seconds_today // 60
+    limit = company.max_international_minutes
     return render(
         request,
         "portal/sip_security.html",
         {
             "section": "mytelephony",
             "company": company,
-            "blocks": queries.company_blocks(company, timezone.now()),
+            "blocks": queries.company_blocks(company, now),
+            "usage": usage,
+            "international_minutes_today": minutes_today,
+            # Unusual international traffic: most of the day's allowance gone.
+            "international_warning": limit is not None and minutes_today >= limit * 0.8,
         },
     )
 

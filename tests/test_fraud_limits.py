@@ -91,11 +91,9 @@ def test_internal_calls_are_not_concerned() -> None:
 # --- usage, from the call records --------------------------------------------------------------------
 
 
-def call_out(
-    company: Company, person: Person, number: str, *, at: datetime, talk: int | None, open_leg: bool
-) -> None:
+def record_call_out(company: Company, person: Person, number: str, *, at: datetime, talk: int | None) -> None:
     """A call out through the trunk as the bridge records it: answered at `at`, lasting `talk` s
-    (None: still up); `open_leg` leaves its leg to the carrier open."""
+    (None: still up, its leg to the carrier open)."""
     call_id = uuid.uuid4()
     records.start_call(
         records.NewCall(
@@ -118,10 +116,7 @@ def call_out(
     )
     records.mark_answered(call_id, channel_id=f"out-{call_id}", bridge_id="b", at=at)
     if talk is not None:
-        end = at + timedelta(seconds=talk)
-        if not open_leg:
-            records.end_leg(f"out-{call_id}", at=end, outcome="answered")
-        records.end_call(call_id, outcome="answered", at=end)
+        records.end_call(call_id, outcome="answered", at=at + timedelta(seconds=talk))
 
 
 @pytest.mark.django_db
@@ -130,15 +125,13 @@ def test_usage_counts_open_legs_to_the_carrier_and_todays_international_talk_in_
 ) -> None:
     now = datetime(2026, 12, 2, 10, 0, tzinfo=PARIS)
     # today: 5 min to the UK, ended; 2 min to Morocco, still up (its leg open); 30 min national
-    call_out(acme, bob, "+447700900123", at=now - timedelta(hours=2), talk=300, open_leg=False)
-    call_out(acme, bob, "+212600000000", at=now - timedelta(minutes=2), talk=None, open_leg=True)
-    call_out(acme, bob, "+33612345678", at=now - timedelta(hours=1), talk=1800, open_leg=False)
+    record_call_out(acme, bob, "+447700900123", at=now - timedelta(hours=2), talk=300)
+    record_call_out(acme, bob, "+212600000000", at=now - timedelta(minutes=2), talk=None)
+    record_call_out(acme, bob, "+33612345678", at=now - timedelta(hours=1), talk=1800)
     # yesterday evening in Paris (after 23:00 UTC the day before): not today's
-    call_out(
-        acme, bob, "+447700900124", at=datetime(2026, 12, 1, 23, 30, tzinfo=PARIS), talk=600, open_leg=False
-    )
-    # another company's calls are its own
-    call_out(globex, gus, "+447700900125", at=now - timedelta(hours=1), talk=3000, open_leg=True)
+    record_call_out(acme, bob, "+447700900124", at=datetime(2026, 12, 1, 23, 30, tzinfo=PARIS), talk=600)
+    # another company's calls are its own (this one still up)
+    record_call_out(globex, gus, "+447700900125", at=now - timedelta(hours=1), talk=None)
     acme.max_outside_calls, acme.max_international_minutes = 4, 30
     acme.save()
 

@@ -4,6 +4,7 @@ blocks as a company's administrator sees and lifts them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -229,3 +230,28 @@ def test_the_security_page_shows_the_fraud_limits_the_operator_set(alice: Person
 
     assert '<dd class="max-outside-calls">3</dd>' in page
     assert '<dd class="max-international-minutes">no limit</dd>' in page
+    assert 'id="international-warning"' not in page
+
+
+@pytest.mark.django_db
+def test_the_security_page_warns_of_unusual_international_traffic(alice: Person, bob: Person) -> None:
+    from tests.test_fraud_limits import record_call_out
+
+    company = alice.user.company
+    assert company is not None
+    company.max_international_minutes = 10
+    # a time zone where it is not just past midnight: the calls below are all of today there
+    company.timezone = next(
+        tz for tz in ("UTC", "Asia/Tokyo") if timezone.now().astimezone(ZoneInfo(tz)).hour >= 1
+    )
+    company.save()
+    client = Client()
+    client.force_login(alice.user)
+    record_call_out(company, bob, "+97912345678", at=timezone.now() - timedelta(minutes=9), talk=7 * 60)
+    assert 'id="international-warning"' not in client.get("/admin-console/security/").content.decode()
+
+    record_call_out(company, bob, "+97912345679", at=timezone.now() - timedelta(minutes=2), talk=60)
+    page = client.get("/admin-console/security/").content.decode()
+
+    assert 'id="international-warning"' in page and "8 minutes today" in page
+    assert '<dd class="international-minutes-today">8</dd>' in page

@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import uuid
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
 from directory.models import Company
-from telephony import fraud, records
+from telephony import fraud
 from telephony.routing import FraudLimit
 from tests.personas import Person
 from tests.sipua import SipUA
+from tests.test_fraud_limits import record_call_out
 
 from .carrier import outside_world
 from .conftest import SmtpInbox
@@ -89,28 +90,13 @@ def test_international_calls_over_the_days_minutes_are_refused_while_national_on
     acme: Company, bob: Person, admin_mail: str
 ) -> None:
     acme.max_international_minutes = 1
+    # a time zone where it is not just past midnight: the earlier call below is of today there
+    acme.timezone = next(
+        tz for tz in ("UTC", "Asia/Tokyo") if timezone.now().astimezone(ZoneInfo(tz)).hour >= 1
+    )
     acme.save()
     # given 2 minutes to the UK talked earlier today
-    call_id = uuid.uuid4()
-    started = timezone.now() - timedelta(minutes=5)
-    records.start_call(
-        records.NewCall(
-            call_id=call_id,
-            company_id=acme.pk,
-            asterisk_server="elsewhere",
-            caller_user_id=bob.user.pk,
-            caller_device_id=None,
-            caller_number=bob.extension,
-            caller_name="Bob",
-            dialled="00447700900123",
-            channel_id=f"chan-{call_id}",
-            endpoint=bob.sip_username,
-            started_at=started,
-        )
-    )
-    records.set_callee(call_id, user_id=None, number="+447700900123", name="")
-    records.mark_answered(call_id, channel_id=f"chan-{call_id}", bridge_id="b", at=started)
-    records.end_call(call_id, outcome="answered", at=started + timedelta(minutes=2))
+    record_call_out(acme, bob, "+447700900123", at=timezone.now() - timedelta(minutes=5), talk=120)
 
     async def scenario() -> tuple[int, int, str]:
         async with outside_world() as pstn, phone(bob) as bob_phone:
