@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -29,45 +30,54 @@ logger = logging.getLogger(__name__)
 
 
 class LogFollower:
-    """New lines of a file as it grows, across rotation or truncation (Asterisk's `logger rotate`)."""
+    """New lines of a file as it grows, across rotation or truncation (Asterisk's `logger rotate`).
 
-    def __init__(self, path: Path, *, from_start: bool = False) -> None:
+    Opened at its end (what happens from now on); a file that appears later, or replaces the one
+    followed, is read from its beginning."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.handle: object | None = None
+        self.handle: TextIO | None = None
         self.inode = 0
         self.partial = ""
-        self.from_start = from_start
+        self.at_end = True
 
     def _open(self) -> bool:
         try:
             handle = open(self.path, encoding="utf-8", errors="replace")  # noqa: SIM115
         except OSError:
+            self.at_end = False  # not there yet: when it comes, all of it is new
             return False
-        stat = os.fstat(handle.fileno())
-        if not self.from_start and self.handle is None and self.inode == 0:
-            handle.seek(0, os.SEEK_END)  # at start-up, only what happens from now on
-        self.handle, self.inode, self.partial = handle, stat.st_ino, ""
+        if self.at_end:
+            handle.seek(0, os.SEEK_END)
+        self.handle, self.inode, self.partial, self.at_end = (
+            handle,
+            os.fstat(handle.fileno()).st_ino,
+            "",
+            False,
+        )
         return True
+
+    def _replaced(self, handle: TextIO) -> bool:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return False
+        return stat.st_ino != self.inode or stat.st_size < handle.tell()
 
     def lines(self) -> list[str]:
         if self.handle is None and not self._open():
             return []
         handle = self.handle
         assert handle is not None
-        chunk = handle.read()  # type: ignore[attr-defined]
+        chunk = handle.read()
         if not chunk:
-            try:
-                stat = os.stat(self.path)
-            except OSError:
-                return []
-            if stat.st_ino != self.inode or stat.st_size < handle.tell():  # type: ignore[attr-defined]
-                handle.close()  # type: ignore[attr-defined]
+            if self._replaced(handle):
+                handle.close()
                 self.handle = None
-                self.from_start = True  # a new file: read it all
-                return self.lines() if self._open() else []
+                return self.lines()
             return []
-        text = self.partial + chunk
-        complete, _, self.partial = text.rpartition("\n")
+        complete, _, self.partial = (self.partial + chunk).rpartition("\n")
         return complete.split("\n") if complete else []
 
 

@@ -4,6 +4,7 @@ blocks as a company's administrator sees and lifts them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -255,3 +256,39 @@ def test_the_security_page_warns_of_unusual_international_traffic(alice: Person,
 
     assert 'id="international-warning"' in page and "8 minutes today" in page
     assert '<dd class="international-minutes-today">8</dd>' in page
+
+
+# --- following the log ---------------------------------------------------------------------------------
+
+
+def test_the_guard_reads_only_new_whole_lines_and_follows_a_rotated_log(tmp_path: Path) -> None:
+    from ari_bridge.sipguard import LogFollower
+
+    log = tmp_path / "security.log"
+    log.write_text("old line, from before the guard started\n")
+    follower = LogFollower(log)
+    assert follower.lines() == []
+
+    with log.open("a") as out:
+        out.write("first\nsecond, half")
+    assert follower.lines() == ["first"]
+    with log.open("a") as out:
+        out.write(" written\n")
+    assert follower.lines() == ["second, half written"]
+
+    # Asterisk's `logger rotate`: the file moves away, a new one starts
+    log.rename(tmp_path / "security.log.0")
+    log.write_text("after rotation\n")
+    assert follower.lines() == ["after rotation"]
+
+
+def test_a_log_that_appears_after_the_guard_started_is_read_from_its_start(tmp_path: Path) -> None:
+    from ari_bridge.sipguard import LogFollower
+
+    log = tmp_path / "security.log"
+    follower = LogFollower(log)
+    assert follower.lines() == []
+
+    log.write_text("first event\n")
+
+    assert follower.lines() == ["first event"]

@@ -20,9 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         if not settings.SIPGUARD_ENABLED:
-            self.stdout.write("SIP guard disabled (SIPGUARD_ENABLED=no): sleeping.")
-            signal.sigwait({signal.SIGTERM, signal.SIGINT})
-            return
+            self.stdout.write("SIP guard disabled (SIPGUARD_ENABLED=no): idle until stopped.")
+            while True:
+                signal.pause()  # SIGTERM or Ctrl-C ends the process
         stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:
