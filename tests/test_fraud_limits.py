@@ -179,3 +179,55 @@ def test_a_refused_call_alerts_the_company_admins_once_an_hour(
     assert send_fraud_alert(*sent[0]) == 1
     assert mail.outbox[0].to == ["alice@acme.test"]
     assert "limit of 0 simultaneous outside calls" in mail.outbox[0].subject
+
+
+# --- who sets the limits ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_platform_operator_sets_the_limits_in_the_django_admin(acme: Company) -> None:
+    from django.test import Client
+
+    from directory.models import User
+
+    operator = User.objects.create_superuser("operator", "op@istra.test", "operator-pw-1234")
+    client = Client()
+    client.force_login(operator)
+    url = f"/django-admin/directory/company/{acme.pk}/change/"
+    form = client.get(url).content.decode()
+    assert 'name="max_outside_calls"' in form and 'name="max_international_minutes"' in form
+
+    response = client.post(
+        url,
+        {
+            "name": acme.name,
+            "slug": acme.slug,
+            "timezone": acme.timezone,
+            "language": acme.language,
+            "country_code": acme.country_code,
+            "main_number": "",
+            "max_outside_calls": "4",
+            "max_international_minutes": "",
+        },
+    )
+
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert (acme.max_outside_calls, acme.max_international_minutes) == (4, None)
+
+
+@pytest.mark.django_db
+def test_a_company_administrator_cannot_raise_their_own_limits(acme: Company, alice: Person) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(alice.user)
+
+    client.patch(
+        "/api/company/routing/",
+        {"max_outside_calls": 1000, "max_international_minutes": 100000},
+        content_type="application/json",
+    )
+
+    acme.refresh_from_db()
+    assert (acme.max_outside_calls, acme.max_international_minutes) == (10, 120)
