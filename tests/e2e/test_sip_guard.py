@@ -83,12 +83,38 @@ def test_a_register_brute_force_is_blocked_within_20_attempts_while_the_companys
             await attacker.close()
 
     blocked_at, attacker_answered = asyncio.run(scenario())
+    print("REGISTER brute force: no answer from attempt", blocked_at)
 
     assert blocked_at is not None, f"still answered after {MAX_ATTEMPTS} wrong passwords"
     assert not attacker_answered
     block = SipBlock.objects.get(address="127.0.0.51")
     assert bob.sip_username in block.accounts
     assert list(block.companies.values_list("slug", flat=True)) == ["acme"]
+
+
+def test_an_invite_brute_force_calling_out_on_a_guessed_password_is_blocked_within_20_attempts(
+    bob: Person,
+) -> None:
+    async def scenario() -> int | None:
+        attacker = await SipUA.create(
+            bob.sip_username, "guess-0000", server=server(), local_host="127.0.0.56"
+        )
+        try:
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                try:
+                    call = await attacker.invite("000979123456", timeout=1.5)
+                    assert await call.wait_final(timeout=3) in (401, 403)
+                except SipTimeout:
+                    return attempt
+            return None
+        finally:
+            await attacker.close()
+
+    blocked_at = asyncio.run(scenario())
+    print("INVITE brute force: no answer from attempt", blocked_at)
+
+    assert blocked_at is not None, f"still answered after {MAX_ATTEMPTS} INVITEs"
+    assert SipBlock.objects.filter(address="127.0.0.56", accounts__contains=[bob.sip_username]).exists()
 
 
 def test_a_block_ends_by_itself_after_its_time(bob: Person) -> None:
