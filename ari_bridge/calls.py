@@ -355,6 +355,7 @@ class CallSession:
             self.writer.submit(
                 records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
             )
+        if isinstance(plan, RingDevices) and plan.external:
             # Toll-fraud limits (telephony.fraud): a refusal instead, over one.
             plan = await db(
                 fraud.admit_outside_call,
