@@ -17,23 +17,16 @@ from directory.models import Company
 from telephony import fraud
 from telephony.routing import FraudLimit
 from tests.personas import Person
-from tests.sipua import SipUA
 from tests.test_fraud_limits import record_call_out
 
 from .carrier import outside_world
 from .conftest import SmtpInbox
-from .phones import FINAL, phone
+from .phones import phone
 from .processes import wait_until
 from .records import ended_call
+from .test_outside_calls import call_out, refused
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("bridge", "celery_worker")]
-
-
-async def refused(caller: SipUA, dialled: str) -> int:
-    call = await caller.invite(dialled)
-    await call.wait_status(FINAL, timeout=15)
-    assert 183 in call.status_codes, "the refusal is announced"
-    return call.final_status or 0
 
 
 @pytest.fixture
@@ -69,12 +62,8 @@ def test_a_call_out_over_the_companys_simultaneous_calls_limit_is_refused_and_th
             await incoming.wait_ended(timeout=5)
             # (the limit counts calls as the records say: the bridge writes the end a moment later)
             await asyncio.to_thread(ended_call, caller_user=bob.user)
-            second = await carol_phone.invite("00698765432")
-            later = await pstn.wait_incoming(timeout=5)
-            await later.answer()
-            await second.wait_status(200, timeout=5)
-            await second.hangup()
-            return status, rung_meanwhile, later.called_number
+            called, _shown = await call_out(carol_phone, pstn, "00698765432")
+            return status, rung_meanwhile, called
 
     status, rung_meanwhile, called = asyncio.run(scenario())
 
@@ -102,12 +91,8 @@ def test_international_calls_over_the_days_minutes_are_refused_while_national_on
         async with outside_world() as pstn, phone(bob) as bob_phone:
             status = await refused(bob_phone, "000447700900999")  # the prefix, then 0044...
             rung = len(pstn.invites_received)
-            call = await bob_phone.invite("00612345678")
-            incoming = await pstn.wait_incoming(timeout=5)
-            await incoming.answer()
-            await call.wait_status(200, timeout=5)
-            await call.hangup()
-            return status, rung, incoming.called_number
+            called, _shown = await call_out(bob_phone, pstn, "00612345678")
+            return status, rung, called
 
     assert asyncio.run(scenario()) == (403, 0, "+33612345678")
     assert ended_call(caller_user=bob.user, reason="fraud_limit").callee_number == "+447700900999"
