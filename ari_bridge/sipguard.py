@@ -121,11 +121,12 @@ class SipGuard:
                 continue
             offender = self.detector.feed(event, self.clock())
             if offender is not None:
-                seconds = settings.SIPGUARD_BLOCK_SECONDS
-                # The packets stop first; the database (what administrators see) follows.
-                self.blocklist.block(offender.address, seconds)
                 close_old_connections()
-                block = actions.record_block(offender=offender, seconds=seconds, now=self.now())
+                now = self.now()
+                seconds = queries.block_seconds(offender.address, settings.SIPGUARD_BLOCK_SECONDS, now)
+                # The packets stop first; the record (what administrators see) follows.
+                self.blocklist.block(offender.address, seconds)
+                block = actions.record_block(offender=offender, seconds=seconds, now=now)
                 self.enforced[block.address] = block.expires_at
         if self.clock() - self.last_sync >= 1.0:
             self.sync()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from directory.models import Company
 from telephony.models import Device
@@ -57,3 +57,24 @@ def company_blocks(company: Company | int, now: datetime) -> list[CompanyBlock]:
 def company_block(company: Company | int, block_id: int, now: datetime) -> SipBlock | None:
     """One block in force that the company's administrator may lift; None if not theirs or over."""
     return SipBlock.objects.for_company(company).active(now).filter(pk=block_id).first()
+
+
+# A source blocked again within a day of its last block is blocked twice as long, up to a week: the
+# scanners that come back as soon as a block ends get less and less of a chance.
+REPEAT_WITHIN = timedelta(days=1)
+LONGEST_BLOCK = 7 * 24 * 3600
+
+
+def block_seconds(address: str, base: int, now: datetime) -> int:
+    """How long to block `address` now: `base`, or twice its last block's length if that ended (or
+    was set) within a day."""
+    last = (
+        SipBlock.objects.filter(address=address, expires_at__gt=now - REPEAT_WITHIN)
+        .order_by("-blocked_at")
+        .values_list("blocked_at", "expires_at")
+        .first()
+    )
+    if last is None:
+        return base
+    previous = int((last[1] - last[0]).total_seconds())
+    return min(max(base, 2 * previous), LONGEST_BLOCK)

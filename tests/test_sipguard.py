@@ -292,3 +292,19 @@ def test_a_log_that_appears_after_the_guard_started_is_read_from_its_start(tmp_p
     log.write_text("first event\n")
 
     assert follower.lines() == ["first event"]
+
+
+@pytest.mark.django_db
+def test_a_source_blocked_again_within_a_day_is_blocked_twice_as_long_up_to_a_week() -> None:
+    from sipguard.queries import block_seconds
+
+    now = timezone.now()
+    assert block_seconds("198.51.100.40", 3600, now) == 3600
+    offender = Offender(address="198.51.100.40", failures=20, reasons=(), accounts=())
+    actions.record_block(offender=offender, seconds=3600, now=now - timedelta(hours=3))
+
+    assert block_seconds("198.51.100.40", 3600, now) == 7200
+    assert block_seconds("198.51.100.41", 3600, now) == 3600  # another source
+    assert block_seconds("198.51.100.40", 3600, now + timedelta(days=2)) == 3600  # long ago
+    actions.record_block(offender=offender, seconds=6 * 24 * 3600, now=now - timedelta(hours=1))
+    assert block_seconds("198.51.100.40", 3600, now) == 7 * 24 * 3600
