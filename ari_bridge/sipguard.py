@@ -117,7 +117,8 @@ class SipGuard:
         """Read what the log gained, block who must be, and every second match the database."""
         for line in self.follower.lines():
             event = parse_line(line)
-            if event is None:
+            if event is None or event.address in self.enforced:
+                # Lines of a source already blocked: Asterisk logged them before its packets stopped.
                 continue
             offender = self.detector.feed(event, self.clock())
             if offender is not None:
