@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -13,6 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ari_bridge.nftables import NftError
 from ari_bridge.sipguard import SipGuard, blocklist_for_instance, security_log_path
+
+logger = logging.getLogger("ari_bridge.sipguard")
 
 
 class Command(BaseCommand):
@@ -44,6 +47,12 @@ class Command(BaseCommand):
         if ready:
             Path(ready).write_text("ready")
         while not stopping:
-            guard.step()
+            try:
+                guard.step()
+            except Exception:
+                # A database or nft hiccup must not stop the guard (nor, with it, `make run`): the
+                # blocks in force keep their own timeouts meanwhile.
+                logger.exception("SIP guard step failed; trying again in a second")
+                time.sleep(1)
             time.sleep(0.01)
         # The table stays: blocks in force keep their own timeouts while the guard is away.
