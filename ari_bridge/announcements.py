@@ -15,6 +15,7 @@ ANNOUNCEMENT = {
     RejectReason.NO_ANSWER: "noanswer",
     RejectReason.BARRED: "barred",
     RejectReason.REFUSED: "refused",
+    RejectReason.FRAUD_LIMIT: "limit",
 }
 OUTCOME = {
     RejectReason.UNKNOWN_NUMBER: CallOutcome.FAILED,
@@ -23,6 +24,7 @@ OUTCOME = {
     RejectReason.NO_ANSWER: CallOutcome.NO_ANSWER,
     RejectReason.BARRED: CallOutcome.FAILED,
     RejectReason.REFUSED: CallOutcome.FAILED,
+    RejectReason.FRAUD_LIMIT: CallOutcome.FAILED,
 }
 
 

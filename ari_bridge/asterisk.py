@@ -39,6 +39,7 @@ class AsteriskInstance:
     chroot: Path = field(default_factory=lambda: Path(settings.ASTERISK_CHROOT))
     sip_host: str = field(default_factory=lambda: settings.ASTERISK_SIP_HOST)
     sip_port: int = field(default_factory=lambda: settings.ASTERISK_SIP_PORT)
+    tls_port: int = field(default_factory=lambda: settings.ASTERISK_SIP_TLS_PORT)
     rtp_start: int = field(default_factory=lambda: settings.ASTERISK_RTP_START)
     rtp_end: int = field(default_factory=lambda: settings.ASTERISK_RTP_END)
     ari_url: str = field(default_factory=lambda: settings.ARI_URL)
@@ -64,6 +65,42 @@ class AsteriskInstance:
     def log_file(self) -> Path:
         return self.outer_dir / "log" / "console.log"
 
+    def _tls_files(self, keys: Path) -> tuple[Path, Path]:
+        """The TLS certificate and key Asterisk presents, copied into the chroot (Asterisk sees nothing
+        outside it): the operator's (ASTERISK_TLS_CERT/KEY), else a self-signed pair made once here."""
+        keys.mkdir(parents=True, exist_ok=True)
+        cert, key = keys / "sip.crt", keys / "sip.key"
+        if settings.ASTERISK_TLS_CERT and settings.ASTERISK_TLS_KEY:
+            shutil.copyfile(settings.ASTERISK_TLS_CERT, cert)
+            shutil.copyfile(settings.ASTERISK_TLS_KEY, key)
+        elif not (cert.exists() and key.exists()):
+            name = self.sip_host
+            alt = f"IP:{name}" if name.replace(".", "").isdigit() or ":" in name else f"DNS:{name}"
+            subprocess.run(
+                [
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "825",
+                    "-subj",
+                    f"/CN={name}/O=Istra self-signed",
+                    "-addext",
+                    f"subjectAltName={alt}",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(cert),
+                ],
+                check=True,
+                capture_output=True,
+            )
+        os.chmod(key, 0o600)
+        return cert, key
+
     def _ari_host_port(self) -> tuple[str, int]:
         rest = self.ari_url.split("://", 1)[1].split("/", 1)[0]
         host, _, port = rest.rpartition(":")
@@ -85,10 +122,21 @@ class AsteriskInstance:
             "modules": "/" + str(Path(modules[0]).relative_to(self.chroot)),
         }
         ari_host, ari_port = self._ari_host_port()
+        tls_cert = tls_key = ""
+        if self.tls_port:
+            cert_path, key_path = self._tls_files(self.outer_dir / "keys")
+            tls_cert = "/" + str(cert_path.relative_to(self.chroot))
+            tls_key = "/" + str(key_path.relative_to(self.chroot))
         context = {
             "dirs": dirs,
             "sip_host": self.sip_host,
             "sip_port": self.sip_port,
+            "tls_port": self.tls_port,
+            "tls_cert": tls_cert,
+            "tls_key": tls_key,
+            "carrier_secret_header": settings.CARRIER_SECRET_HEADER,
+            "carrier_secret": settings.CARRIER_SECRET,
+            "carrier_patterns": ("_X!", "_+X!"),
             "rtp_start": self.rtp_start,
             "rtp_end": self.rtp_end,
             "ari_host": ari_host,

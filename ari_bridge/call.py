@@ -23,7 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from telephony import clock, records
+from telephony import clock, fraud, records
 from telephony.choices import CallOutcome, LegRole
 from telephony.routing import (
     ApplyDialCode,
@@ -51,6 +51,7 @@ from .devices import live_device_states
 from .dialogs.base import DialogChannel
 from .dialogs.dial_codes import apply_dial_code
 from .dialogs.voicemail import deposit, menu
+from .orm import db
 from .participants import CallerIdentity, Leg, Mixer, endpoint_of
 from .recorder import CallRecorder, RecordBatcher
 from .registry import CallRegistry
@@ -308,10 +309,14 @@ class Call:
                 number=callee.extension,
                 name=callee.name,
             )
-        elif isinstance(plan, RingDevices) and plan.external:
-            self.recorder.submit(
-                records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
-            )
+        if isinstance(plan, RingDevices) and plan.external:
+            if callee is None:
+                self.recorder.submit(
+                    records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
+                )
+            # Toll-fraud limits (telephony.fraud): a refusal instead, over one.
+            limits = {"company_id": caller_party.company_id, "country_code": policy.country_code}
+            plan = await db(fraud.admit_outside_call, plan, now=timezone.now(), **limits)
         await self.execute(plan, answered=answered)
 
     async def execute(self, plan: Plan, *, answered: bool) -> None:

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "directory",
     "telephony",
     "voicemail",
+    "sipguard",
     "portal",
     "ari_bridge",
 ]
@@ -154,9 +155,39 @@ ARI_REQUEST_TIMEOUT = float(env_str("ARI_REQUEST_TIMEOUT", "5"))
 # Requests travel over the event WebSocket (Asterisk 22.4+); "no" sends each over HTTP instead.
 ARI_REST_OVER_WEBSOCKET = env_bool("ARI_REST_OVER_WEBSOCKET", True)
 ARI_RECONNECT_MAX_DELAY = float(env_str("ARI_RECONNECT_MAX_DELAY", "5"))
+# Phones may also register over TLS (SIP over TLS, with SRTP) on this port; 0: no TLS transport.
+ASTERISK_SIP_TLS_PORT = env_int("ASTERISK_SIP_TLS_PORT", 5061)
+# The TLS certificate and key Asterisk presents; empty: a self-signed pair the setup generates in the
+# instance's folder (see README, "Protections").
+ASTERISK_TLS_CERT = env_str("ASTERISK_TLS_CERT", "")
+ASTERISK_TLS_KEY = env_str("ASTERISK_TLS_KEY", "")
 # The carrier's SIP peer (PSTN trunk), recognised by its address; empty: no trunk.
 CARRIER_ADDRESS = env_str("CARRIER_ADDRESS", "")
 CARRIER_PORT = env_int("CARRIER_PORT", 5060)
+# A shared secret the carrier sends in a header on each INVITE (CARRIER_SECRET_HEADER: value): set,
+# a call from the carrier's address without it is not taken as the carrier's (see README).
+CARRIER_SECRET_HEADER = env_str("CARRIER_SECRET_HEADER", "X-Istra-Trunk")
+CARRIER_SECRET = env_str("CARRIER_SECRET", "")
+
+# --- SIP guard (sipguard, R3) ------------------------------------------------------------------------
+# `manage.py run_sipguard` reads Asterisk's security log and blocks, with nftables, a source that
+# earns SIPGUARD_MAX_FAILURES strikes (failed or unanswered authentications, unknown accounts)
+# within SIPGUARD_WINDOW seconds, for SIPGUARD_BLOCK_SECONDS. The carrier's address and the
+# SIPGUARD_TRUSTED addresses or networks (loopback by default: the platform's own processes) are
+# never blocked.
+SIPGUARD_ENABLED = env_bool("SIPGUARD_ENABLED", True)
+SIPGUARD_MAX_FAILURES = env_int("SIPGUARD_MAX_FAILURES", 20)
+SIPGUARD_WINDOW = float(env_str("SIPGUARD_WINDOW", "600"))
+SIPGUARD_BLOCK_SECONDS = env_int("SIPGUARD_BLOCK_SECONDS", 3600)
+SIPGUARD_TRUSTED = env_list("SIPGUARD_TRUSTED", "127.0.0.1")
+# Every other source's SIP datagrams are rate-limited by nftables: SIPGUARD_RATE a second after a
+# burst of SIPGUARD_BURST (0: no limit). The guard reads the log in milliseconds, a brute-forcer on a
+# fast link tries a password a millisecond: the limit keeps it under 20 attempts before its block.
+# An office whose many phones share one address may need more, or its address in SIPGUARD_TRUSTED.
+SIPGUARD_RATE = env_int("SIPGUARD_RATE", 10)
+SIPGUARD_BURST = env_int("SIPGUARD_BURST", 20)
+# The security log to read; empty: the managed Asterisk instance's own.
+SIPGUARD_LOG = env_str("SIPGUARD_LOG", "")
 # The bridge caches routing lookups (ari_bridge/directory.py); turn off when several Asterisk
 # servers share the same phones.
 BRIDGE_ROUTING_CACHE = env_bool("BRIDGE_ROUTING_CACHE", True)

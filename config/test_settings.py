@@ -10,6 +10,7 @@ _suffix = f"-{SLOT}" if SLOT else ""
 
 os.environ.setdefault("ASTERISK_INSTANCE", f"test{_suffix}")
 os.environ.setdefault("ASTERISK_SIP_PORT", str(5260 + 10 * SLOT))
+os.environ.setdefault("ASTERISK_SIP_TLS_PORT", str(5261 + 10 * SLOT))
 os.environ.setdefault("ASTERISK_RTP_START", str(20000 + 5000 * SLOT))
 os.environ.setdefault("ASTERISK_RTP_END", str(24999 + 5000 * SLOT))
 os.environ.setdefault("ARI_URL", f"http://127.0.0.1:{8288 + 10 * SLOT}")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/directory/", include("directory.api.urls")),
+    path("api/security/", include(("sipguard.api", "sipguard"), namespace="sipguard")),
     path("api/", include("telephony.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.urls")),

@@ -54,6 +54,25 @@ class Company(models.Model):
     )
     # The company's own dial codes, where they differ from the defaults: {"dnd_on": "*78", ...}.
     dial_codes = models.JSONField(_("dial codes"), default=dict, blank=True)
+    # Toll-fraud limits, set by the platform operator (Django admin only; shown read-only to the
+    # company's administrators): a call out over either is refused with an announcement and an alert.
+    # Empty: no limit.
+    max_outside_calls = models.PositiveIntegerField(
+        _("simultaneous outside calls at most"),
+        null=True,
+        blank=True,
+        default=10,
+        help_text=_("Calls out through the carrier at the same time; empty: no limit."),
+    )
+    max_international_minutes = models.PositiveIntegerField(
+        _("international minutes a day at most"),
+        null=True,
+        blank=True,
+        default=120,
+        help_text=_(
+            "Answered calls to other countries, per day in the company's time zone; empty: no limit."
+        ),
+    )
 
     class Meta:
         verbose_name_plural = "companies"

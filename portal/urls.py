@@ -3,7 +3,7 @@ from django.urls import path, re_path
 
 from directory.auth_views import GuardedAuthenticationForm
 
-from . import directory_views, routing_views, settings_views, sites_views, views
+from . import directory_views, routing_views, security_views, settings_views, sites_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -120,6 +120,13 @@ urlpatterns = [
     path("admin-console/sites/<int:site_id>/", sites_views.site_edit, name="site_edit"),
     path("admin-console/sites/<int:site_id>/delete/", sites_views.site_delete, name="site_delete"),
     path("admin-console/users/<int:user_id>/site/", sites_views.user_site, name="user_site"),
+    # myTelephony: blocked SIP sources and toll-fraud limits.
+    path("admin-console/security/", security_views.security, name="security"),
+    path(
+        "admin-console/security/blocks/<int:block_id>/lift/",
+        security_views.lift_sip_block,
+        name="lift_sip_block",
+    ),
     # Asterisk fetches greetings and messages here (voicemail.media signs the tokens: base64, ':', '.').
     re_path(
         r"^internal/media/(?P<token>[A-Za-z0-9_:.\-]+)\.wav$", views.internal_media, name="internal_media"

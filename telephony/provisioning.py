@@ -41,8 +41,8 @@ def device_objects(
         ("password_digest", f"MD5:{device.sip_ha1}"),
     ]
     aor: Fields = [("max_contacts", "1"), ("remove_existing", "yes"), ("qualify_frequency", "0")]
+    # No transport named: Asterisk reaches each phone over the one it registered on (UDP, or TLS).
     endpoint: Fields = [
-        ("transport", "transport-udp"),
         ("context", "from-device"),
         ("disallow", "all"),
         ("allow", "ulaw,alaw"),
@@ -54,6 +54,10 @@ def device_objects(
         ("force_rport", "yes"),
         ("rewrite_contact", "yes"),
         ("dtmf_mode", "rfc4733"),
+        # SRTP (SDES keys) when the phone offers or accepts it, plain RTP otherwise: phones on the TLS
+        # transport get encrypted media, the others keep working as before.
+        ("media_encryption", "sdes"),
+        ("media_encryption_optimistic", "yes"),
         ("language", language),
         ("callerid", caller_id),
         ("send_pai", "yes"),

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from directory.models import Company, Site, User
 from voicemail.models import Mailbox
 
 from . import routing
-from .choices import DeviceKind
+from .choices import DeviceKind, LegRole
 from .models import (
     BarringRule,
+    Call,
     CallLeg,
     CallSettings,
     Device,
@@ -322,4 +326,42 @@ def did_target(number: str) -> DidTarget | None:
         voicemail_number=company.voicemail_number,
         dial=dial,
         policy=policy_for(company),
+    )
+
+
+def outside_usage(company_id: int, trunk: str, *, now: datetime) -> routing.OutsideUsage:
+    """The company's open calls through the carrier (its callee legs on the trunk not ended) and its
+    answered international talk today, in the company's time zone, with the limits the operator set."""
+    company = Company.objects.only(
+        "timezone", "country_code", "max_outside_calls", "max_international_minutes"
+    ).get(pk=company_id)
+    # The bridge records an outside leg's endpoint as "<number>@<trunk>".
+    open_calls = (
+        CallLeg.objects.filter(call__company_id=company_id, role=LegRole.CALLEE, ended_at__isnull=True)
+        .filter(Q(endpoint=trunk) | Q(endpoint__endswith=f"@{trunk}"))
+        .count()
+    )
+    local = now.astimezone(ZoneInfo(company.timezone))
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    talk = (
+        Call.objects.filter(
+            company_id=company_id,
+            answered_at__gte=start_of_day,
+            callee_user__isnull=True,
+            callee_number__startswith="+",
+        )
+        .exclude(callee_number__startswith=f"+{company.country_code}")
+        .aggregate(
+            total=Sum(
+                ExpressionWrapper(
+                    Coalesce(F("ended_at"), Value(now)) - F("answered_at"), output_field=DurationField()
+                )
+            )
+        )["total"]
+    ) or timedelta(0)
+    return routing.OutsideUsage(
+        open_calls=open_calls,
+        international_seconds_today=int(talk.total_seconds()),
+        max_calls=company.max_outside_calls,
+        max_international_minutes=company.max_international_minutes,
     )

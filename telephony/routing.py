@@ -48,6 +48,9 @@ class RejectReason(StrEnum):
     BARRED = "barred"
     # The callee does not take calls from this caller (incoming barring B5, black/white list B6).
     REFUSED = "refused"
+    # The company is at a toll-fraud limit the platform operator set (simultaneous outside calls,
+    # international minutes a day).
+    FRAUD_LIMIT = "fraud_limit"
 
 
 # SIP-facing hang-up causes (Q.850) that Asterisk turns into the SIP final response the caller sees.
@@ -64,6 +67,7 @@ REJECT_CAUSES: dict[RejectReason, int] = {
     RejectReason.NO_ANSWER: CAUSE_NO_ANSWER,
     RejectReason.BARRED: CAUSE_CALL_REJECTED,
     RejectReason.REFUSED: CAUSE_CALL_REJECTED,
+    RejectReason.FRAUD_LIMIT: CAUSE_CALL_REJECTED,
 }
 
 # A call forwarded this many times has no more rules applied: it rings where it is.
@@ -673,6 +677,47 @@ def plan_outside(facts: CallFacts, number: str, policy: Policy) -> RingDevices |
         on_unreachable=Reject(RejectReason.NO_ANSWER),
         external=True,
     )
+
+
+class FraudLimit(StrEnum):
+    SIMULTANEOUS_CALLS = "simultaneous_calls"
+    INTERNATIONAL_MINUTES = "international_minutes"
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideUsage:
+    """A company's calls through the carrier as a new one is placed, and its limits (None: no limit)."""
+
+    open_calls: int
+    international_seconds_today: int
+    max_calls: int | None
+    max_international_minutes: int | None
+
+
+def fraud_limit_reached(number: str, country_code: str, usage: OutsideUsage) -> FraudLimit | None:
+    """The toll-fraud limit a new call out to `number` (E.164, or a short number) would pass, if any.
+
+    Emergency numbers are never refused. A call already up is never cut: the limits refuse new ones."""
+    if number in EMERGENCY_NUMBERS:
+        return None
+    if usage.max_calls is not None and usage.open_calls >= usage.max_calls:
+        return FraudLimit.SIMULTANEOUS_CALLS
+    if (
+        usage.max_international_minutes is not None
+        and NumberClass.INTERNATIONAL in number_classes(number, country_code)
+        and usage.international_seconds_today >= usage.max_international_minutes * 60
+    ):
+        return FraudLimit.INTERNATIONAL_MINUTES
+    return None
+
+
+def within_fraud_limits(plan: Plan, country_code: str, usage: OutsideUsage) -> Plan:
+    """The plan, unless it rings an outside number over a toll-fraud limit: then a refusal."""
+    if not isinstance(plan, RingDevices) or not plan.external:
+        return plan
+    if fraud_limit_reached(plan.targets[0].number, country_code, usage) is None:
+        return plan
+    return Reject(RejectReason.FRAUD_LIMIT)
 
 
 def _caller_keys(caller: Party, country_code: str) -> frozenset[str]:

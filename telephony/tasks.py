@@ -21,3 +21,41 @@ def push_device(self, device_id: int) -> bool:  # type: ignore[no-untyped-def]
     if provisioning.push_device(device):
         return True
     raise self.retry()
+
+
+@shared_task
+def send_fraud_alert(company_id: int, limit: str, number: str) -> int:
+    """Tell the company's administrators a call out was refused at a toll-fraud limit; returns how
+    many were written to."""
+    from django.core.mail import send_mail
+
+    from directory.choices import Role
+    from directory.models import Company, User
+
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None:
+        return 0
+    recipients = list(
+        User.objects.filter(company=company, role=Role.ADMIN, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    what = {
+        "simultaneous_calls": f"{company.max_outside_calls} simultaneous outside calls",
+        "international_minutes": f"{company.max_international_minutes} international minutes today",
+    }.get(limit, limit)
+    logger.warning("toll-fraud alert for %s: %s reached (call to %s refused)", company, what, number)
+    if not recipients:
+        return 0
+    send_mail(
+        subject=f"[Istra] {company.name}: a call out was refused (limit of {what})",
+        message=(
+            f"A call from one of {company.name}'s phones to {number} was refused: the company reached "
+            f"its limit of {what}.\n\nIf nobody in the company expected that much traffic, a phone "
+            "account may be in the wrong hands: check the calls in myTelephony, change the SIP "
+            "passwords of the phones involved, and tell your telephony provider.\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)

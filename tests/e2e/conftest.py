@@ -55,6 +55,40 @@ def bridge(bridge_process: ManagedProcess, transactional_db: None) -> ManagedPro
     return bridge_process
 
 
+# Blocks last this long in the tests: long enough to see a source blocked, short enough to see it end.
+SIPGUARD_TEST_BLOCK_SECONDS = 8
+
+
+@pytest.fixture(scope="session")
+def sipguard_process(asterisk: AsteriskInstance, django_db_setup: None) -> Iterator[ManagedProcess]:
+    """The SIP guard (manage.py run_sipguard) on the test Asterisk's security log, blocking with its
+    own nftables table. 127.0.0.1 stays trusted (the other tests' phones fail on purpose from it);
+    the guard's tests play attackers and phones from 127.0.0.50 and up."""
+    ready_file = LOG_DIR / "sipguard.ready"
+    ready_file.unlink(missing_ok=True)
+    process = ManagedProcess(
+        "sipguard",
+        ["manage.py", "run_sipguard"],
+        ready=ready_file.exists,
+        env={
+            "SIPGUARD_READY_FILE": str(ready_file),
+            "SIPGUARD_BLOCK_SECONDS": str(SIPGUARD_TEST_BLOCK_SECONDS),
+            "SIPGUARD_TRUSTED": "127.0.0.1",
+        },
+    )
+    process.start()
+    yield process
+    process.stop()
+    from ari_bridge.sipguard import blocklist_for_instance
+
+    blocklist_for_instance().teardown()
+
+
+@pytest.fixture
+def sipguard(sipguard_process: ManagedProcess, bridge: ManagedProcess) -> ManagedProcess:
+    return sipguard_process
+
+
 WEB_PORT = test_settings.WEB_PORT
 
 

@@ -20,12 +20,13 @@ def server() -> tuple[str, int]:
 
 @asynccontextmanager
 async def phone(
-    person: Person | None = None, *, username: str = "", password: str = ""
+    person: Person | None = None, *, username: str = "", password: str = "", local_host: str = "127.0.0.1"
 ) -> AsyncIterator[SipUA]:
-    """A SIP phone registered as `person`'s device (or as username/password), unregistered afterwards."""
+    """A SIP phone registered as `person`'s device (or as username/password), unregistered afterwards;
+    `local_host` is the (loopback) address it sends from."""
     if person is not None:
         username, password = username or person.sip_username, password or person.sip_password
-    ua = await SipUA.create(username, password, server=server())
+    ua = await SipUA.create(username, password, server=server(), local_host=local_host)
     try:
         status = await ua.register()
         assert status == 200, f"{ua.username} could not register: {status}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SipguardConfig(AppConfig):
+    name = "sipguard"
+    verbose_name = "SIP guard"
