@@ -45,7 +45,9 @@ def test_a_delayed_device_rings_after_its_delay_and_stops_when_another_answers(
 
     gap, desk_cancelled, desk_invites = asyncio.run(scenario())
 
-    assert 3.0 <= gap < 4.5, f"softphone rang {gap:.2f}s after the desk phone"
+    # The delay runs from when the bridge asked the desk phone to ring; that INVITE reaches the desk
+    # phone a few milliseconds later on a loaded machine (2.998 s was seen), so allow 50 ms of transit.
+    assert 2.95 <= gap < 4.5, f"softphone rang {gap:.2f}s after the desk phone"
     assert desk_cancelled and desk_invites == 1
     call = ended_call(caller_user=bob.user)
     assert call.outcome == CallOutcome.ANSWERED
