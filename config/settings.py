@@ -107,6 +107,8 @@ CHANNEL_LAYERS = {
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
 LOGIN_FAILURE_WINDOW = float(env_str("LOGIN_FAILURE_WINDOW", "900"))
+# Where the platform operators' Django admin is served; empty: nowhere.
+DJANGO_ADMIN_PATH = env_str("DJANGO_ADMIN_PATH", "django-admin/")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
