@@ -159,6 +159,8 @@ ARI_RECONNECT_MAX_DELAY = float(env_str("ARI_RECONNECT_MAX_DELAY", "5"))
 # The carrier's SIP peer (PSTN trunk), recognised by its address; empty: no trunk.
 CARRIER_ADDRESS = env_str("CARRIER_ADDRESS", "")
 CARRIER_PORT = env_int("CARRIER_PORT", 5060)
+# The carrier's country: a called number it sends in national form (0150000100) is +33150000100.
+CARRIER_COUNTRY_CODE = env_str("CARRIER_COUNTRY_CODE", "33")
 # The bridge caches routing lookups (ari_bridge/directory.py); turn off when several Asterisk
 # servers share the same phones.
 BRIDGE_ROUTING_CACHE = env_bool("BRIDGE_ROUTING_CACHE", True)

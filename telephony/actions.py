@@ -22,7 +22,7 @@ from directory.validation import raise_errors
 from . import provisioning, routing
 from .choices import BarringDirection, CallerIdChoice, DeviceKind, NumberClass
 from .models import BarringRule, CallSettings, Device, Extension, PhoneNumber, SpeedDial
-from .routing import DEFAULT_DIAL_CODES, FEATURES_WITH_NUMBER, Feature
+from .routing import DEFAULT_DIAL_CODES, FEATURES_WITH_NUMBER, Feature, public_number
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -301,12 +301,12 @@ def update_routing_policy(
             ]
     company.outside_prefix = outside_prefix
     company.country_code = country_code
-    company.main_number = tidy_number(main_number)
+    main_number = tidy_number(main_number)
+    company.main_number = public_number(main_number, country_code) if main_number else ""
     if company.main_number and (
-        Site.objects.filter(main_number__in=_number_forms(company.main_number, company))
-        .exclude(company=company)
-        .exists()
+        Site.objects.filter(main_number=company.main_number).exclude(company=company).exists()
         or PhoneNumber.objects.filter(number=company.main_number).exclude(company=company).exists()
+        or Company.objects.filter(main_number=company.main_number).exclude(pk=company.pk).exists()
     ):
         errors["main_number"] = [_("%(number)s is already in use.") % {"number": company.main_number}]
     company.receptionist = receptionist
@@ -494,24 +494,19 @@ def delete_barring_rule(*, rule: BarringRule) -> None:
     rule.delete()
 
 
-def _number_forms(number: str, company: Company) -> set[str]:
-    """A public number as entered and in E.164 (site numbers are kept in E.164: 04 72... is +33 4 72...)."""
-    from .routing import to_e164
-
-    return {number, to_e164(number, company.country_code)} if number.startswith("0") else {number}
-
-
 def _check_phone_number(phone_number: PhoneNumber) -> None:
     from .settings_actions import tidy_number
 
     _company_user(phone_number.company, phone_number.user, field="user")
-    phone_number.number = tidy_number(phone_number.number)
+    company = phone_number.company
+    # In E.164, as carriers' numbers are compared: 0150000100 and 0033150000100 are +33150000100.
+    phone_number.number = public_number(tidy_number(phone_number.number), company.country_code)
     errors: dict[str, list[str]] = {}
+    number = phone_number.number
     if (
-        PhoneNumber.objects.filter(number=phone_number.number).exclude(pk=phone_number.pk).exists()
-        or Site.objects.filter(
-            main_number__in=_number_forms(phone_number.number, phone_number.company)
-        ).exists()
+        PhoneNumber.objects.filter(number=number).exclude(pk=phone_number.pk).exists()
+        or Site.objects.filter(main_number=number).exists()
+        or Company.objects.filter(main_number=number).exclude(pk=company.pk).exists()
     ):
         # Numbers are unique across the platform (a site's number included); whose it is stays private.
         errors["number"] = [_("%(number)s is already in use.") % {"number": phone_number.number}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings as django_settings
 from django.db.models import Count, OuterRef, Subquery
 
 from directory.models import Company, Site, User
@@ -292,7 +293,9 @@ def main_number_target(number: str) -> tuple[Company, str, str] | None:
 def did_target(number: str) -> DidTarget | None:
     """Where a call to a public number goes: a user's or the voicemail's number (a DID), else a
     company's or site's main number (its receptionist). Used for calls from the carrier and for
-    the company's own numbers dialled on the platform (on-net)."""
+    the company's own numbers dialled on the platform (on-net). The number is compared in E.164,
+    however the carrier writes it (0150000100, 33150000100, 0033150000100: +33150000100)."""
+    number = routing.public_number(number, django_settings.CARRIER_COUNTRY_CODE)
     phone_number = (
         PhoneNumber.objects.select_related("company", "user__extension").filter(number=number).first()
     )

@@ -96,6 +96,24 @@ def to_e164(number: str, country_code: str) -> str:
     return number
 
 
+def public_number(number: str, country_code: str) -> str:
+    """A public number (a DID, a company's or a site's number, a carrier's called number) in E.164,
+    however it is written: in France 01 50 00 01 00, 0033150000100, 33150000100 and +33150000100
+    are all +33150000100. Digits without a leading 0 or + are a number with its country code (as
+    carriers send E.164 without its +). Anything but digits is left as it is."""
+    number = "".join(number.split()).replace(".", "").replace("-", "")
+    digits = number[1:] if number.startswith("+") else number
+    if not digits.isdigit():
+        return number
+    if number.startswith("+"):
+        return number
+    if number.startswith("00"):
+        return "+" + number[2:]
+    if number.startswith("0"):
+        return f"+{country_code}{number[1:]}"
+    return "+" + number
+
+
 # Countries whose national numbers are written with a leading 0 (the trunk prefix: 01 40 00 00 00,
 # 06 12 34 56 78). There, an outside number that starts with neither 0 (national) nor 00 or +
 # (international) can only be a short service number (112, 3615); a longer one does not exist. It is
