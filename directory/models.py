@@ -52,6 +52,9 @@ class Company(models.Model):
         related_name="+",
         verbose_name=_("receptionist"),
     )
+    # Outside calls to high-risk numbers (satellite, international premium rate: where toll fraud
+    # sends calls) are barred for everyone unless the administrator lifts it (telephony.routing).
+    bar_high_risk = models.BooleanField(_("bar high-risk numbers"), default=True)
     # The company's own dial codes, where they differ from the defaults: {"dnd_on": "*78", ...}.
     dial_codes = models.JSONField(_("dial codes"), default=dict, blank=True)
 

@@ -440,6 +440,14 @@ class RoutingPolicyForm(forms.Form):
         empty_label=_("Nobody"),
         help_text=_("Where forwarding rules to “the company receptionist” send calls."),
     )
+    bar_high_risk = forms.BooleanField(
+        label=_("Bar high-risk numbers"),
+        required=False,
+        help_text=_(
+            "Satellite and international premium-rate numbers, where toll fraud sends calls. "
+            "Allow rules below still let chosen numbers through."
+        ),
+    )
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -97,7 +97,13 @@ def add_device(
 
 @transaction.atomic
 def add_remote_terminal(
-    *, user: User, number: str, label: str = "Mobile", ring_delay: int = 0, avoid_voicemail: bool = False
+    *,
+    user: User,
+    number: str,
+    label: str = "Mobile",
+    ring_delay: int = 0,
+    avoid_voicemail: bool = False,
+    enabled: bool = True,
 ) -> Device:
     """An outside number (mobile, home) that rings as one of the user's phones, through the carrier
     (A6). The user must be allowed to call it (C4): a remote terminal is a way out of the platform."""
@@ -125,6 +131,7 @@ def add_remote_terminal(
         number=number.strip().replace(" ", ""),
         ring_delay=ring_delay,
         avoid_voicemail=avoid_voicemail,
+        enabled=enabled,
     )
     device.full_clean(exclude=["sip_ha1"])
     device.save()
@@ -277,8 +284,10 @@ def update_routing_policy(
     country_code: str,
     main_number: str,
     receptionist: User | None,
+    bar_high_risk: bool | None = None,
 ) -> Company:
-    """How the company's users dial out (C2) and where "receptionist" forwarding rules go.
+    """How the company's users dial out (C2) and where "receptionist" forwarding rules go; whether
+    high-risk numbers are barred (None: as they are).
 
     An outside prefix that begins some extension of the company is refused: that extension could not
     be dialled any more."""
@@ -310,8 +319,12 @@ def update_routing_policy(
     ):
         errors["main_number"] = [_("%(number)s is already in use.") % {"number": company.main_number}]
     company.receptionist = receptionist
+    if bar_high_risk is not None:
+        company.bar_high_risk = bar_high_risk
     raise_errors(company, errors, exclude=["slug"])
-    company.save(update_fields=["outside_prefix", "country_code", "main_number", "receptionist"])
+    company.save(
+        update_fields=["outside_prefix", "country_code", "main_number", "receptionist", "bar_high_risk"]
+    )
     return company
 
 

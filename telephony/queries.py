@@ -126,6 +126,7 @@ def policy_for(company: Company | int) -> Policy:
         dial_codes=routing.dial_code_table(company.dial_codes),
         speed_dials=speed_dials,
         barring=tuple(barring),
+        bar_high_risk=company.bar_high_risk,
     )
 
 
