@@ -192,6 +192,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voicemail@istra.invalid")
+# Wrong PINs in a row, from phones other than the owner's, that lock a mailbox's remote access.
+VOICEMAIL_MAX_PIN_FAILURES = env_int("VOICEMAIL_MAX_PIN_FAILURES", 10)
 VOICEMAIL_SMS_BACKEND = env_str("VOICEMAIL_SMS_BACKEND", "voicemail.notifiers.log_sms")
 # Where Asterisk fetches greetings and messages to play them (res_http_media_cache): the web server.
 PLATFORM_INTERNAL_URL = env_str("PLATFORM_INTERNAL_URL", "http://127.0.0.1:8000")
