@@ -11,8 +11,8 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 from directory.models import User
 from telephony.events import VoicemailEvent, publish_event_on_commit
