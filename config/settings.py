@@ -107,6 +107,9 @@ CHANNEL_LAYERS = {
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
 LOGIN_FAILURE_WINDOW = float(env_str("LOGIN_FAILURE_WINDOW", "900"))
+# The reverse proxies in front of the web server (addresses or networks): only their
+# X-Forwarded-For names the client (config/serve.py, directory/login_guard.py). None by default.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 # Where the platform operators' Django admin is served; empty: nowhere.
 DJANGO_ADMIN_PATH = env_str("DJANGO_ADMIN_PATH", "django-admin/")
 

@@ -1,0 +1,39 @@
+"""The real web server (config/serve.py, uvicorn) against an attacker on the same machine (J2):
+X-Forwarded-For is not believed from loopback, so rotating it does not escape the sign-in lock."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.personas import PORTAL_PASSWORD, Person
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def token_request(base: str, username: str, password: str, forwarded_for: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/auth/token/",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": forwarded_for},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_rotating_x_forwarded_for_from_loopback_does_not_bypass_the_sign_in_lock(
+    web_server: str, bob: Person
+) -> None:
+    # when: five wrong passwords, each claiming to come from another address
+    statuses = [token_request(web_server, "bob", "wrong", f"203.0.113.{n}") for n in range(5)]
+
+    # then: the right password from yet another claimed address is still refused
+    assert statuses == [400] * 5
+    assert token_request(web_server, "bob", PORTAL_PASSWORD, "198.51.100.77") == 429
