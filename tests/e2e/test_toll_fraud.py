@@ -1,5 +1,6 @@
 """Toll fraud on real calls (C4, J2): a forward to a high-risk number (international premium rate
-+979) is refused, whether set by a dial code or already stored, and the carrier is never rung."""
++979) is refused, whether set by a dial code or already stored, and the carrier is never rung; a
+phone's transfer (REFER) is declined while the call goes on."""
 
 from __future__ import annotations
 
@@ -62,3 +63,36 @@ def test_a_stored_forward_to_an_international_premium_number_is_passed_over(
             await pstn.assert_not_rung()
 
     asyncio.run(scenario())
+
+
+def test_a_transfer_asked_by_a_phone_is_refused_and_the_call_stays_up(
+    bob: Person, carol: Person, dave: Person
+) -> None:
+    """Until in-call control lands (D3), a phone's REFER must neither escape barring nor reach the
+    dialplan: Asterisk declines it, and the call goes on."""
+
+    async def scenario() -> int:
+        async with (
+            outside_world() as pstn,
+            phone(bob) as bob_phone,
+            phone(carol) as carol_phone,
+            phone(dave) as dave_phone,
+        ):
+            call = await bob_phone.invite(carol.extension)
+            on_carol = await carol_phone.wait_incoming(timeout=5)
+            await on_carol.answer()
+            await call.wait_status(200, timeout=5)
+            # when carol's phone asks to transfer bob to dave, then to a premium number outside
+            status = await on_carol.refer(dave.extension)
+            assert await on_carol.refer("000979123456789") == status
+            # then: refused; nobody else rings; bob and carol still hear each other
+            await dave_phone.assert_not_rung(within=1.0)
+            await pstn.assert_not_rung()
+            received, heard = call.rtp_received, on_carol.rtp_received
+            await call.wait_rtp(received + 25, timeout=5)
+            await on_carol.wait_rtp(heard + 25, timeout=5)
+            assert not call.ended and not on_carol.ended
+            await call.hangup()
+            return status
+
+    assert asyncio.run(scenario()) == 603  # Decline
