@@ -110,6 +110,8 @@ LOGIN_FAILURE_WINDOW = float(env_str("LOGIN_FAILURE_WINDOW", "900"))
 # The reverse proxies in front of the web server (addresses or networks): only their
 # X-Forwarded-For names the client (config/serve.py, directory/login_guard.py). None by default.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+# The largest request body the web server takes in (config/limits.py): two greeting uploads.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 41 * 1024 * 1024)
 # Where the platform operators' Django admin is served; empty: nowhere.
 DJANGO_ADMIN_PATH = env_str("DJANGO_ADMIN_PATH", "django-admin/")
 

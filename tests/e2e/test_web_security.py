@@ -37,3 +37,26 @@ def test_rotating_x_forwarded_for_from_loopback_does_not_bypass_the_sign_in_lock
     # then: the right password from yet another claimed address is still refused
     assert statuses == [400] * 5
     assert token_request(web_server, "bob", PORTAL_PASSWORD, "198.51.100.77") == 429
+
+
+def test_a_body_past_the_cap_is_refused_before_it_is_sent(web_server: str, bob: Person) -> None:
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    # when: a client announces a body past the cap and sends none of it
+    address = urlsplit(web_server)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=5)
+    started = time.monotonic()
+    connection.putrequest("POST", "/api/voicemail/mailbox/")
+    connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+    connection.putheader("Content-Length", str(settings.MAX_REQUEST_BYTES + 1))
+    connection.endheaders()
+    response = connection.getresponse()
+
+    # then: refused at once, without waiting for the body
+    assert response.status == 413
+    assert time.monotonic() - started < 2
+    connection.close()
