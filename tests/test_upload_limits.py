@@ -80,7 +80,7 @@ def test_an_uploaded_playlist_cannot_make_the_server_fetch_a_url(http_server: in
 def run_app(headers: list[tuple[bytes, bytes]], chunks: list[bytes], limit: int) -> tuple[int, int]:
     """A request through the cap to an app that reads the whole body: (status, chunks read)."""
     read = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[Any] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         while True:
@@ -95,7 +95,7 @@ def run_app(headers: list[tuple[bytes, bytes]], chunks: list[bytes], limit: int)
         read += 1
         return {"type": "http.request", "body": chunks[read - 1], "more_body": read < len(chunks)}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
