@@ -22,7 +22,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
     "directory",
@@ -112,6 +111,8 @@ LOGIN_FAILURE_WINDOW = float(env_str("LOGIN_FAILURE_WINDOW", "900"))
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 # The largest request body the web server takes in (config/limits.py): two greeting uploads.
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 41 * 1024 * 1024)
+# How long an API token is valid (directory/tokens.py).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 # Where the platform operators' Django admin is served; empty: nowhere.
 DJANGO_ADMIN_PATH = env_str("DJANGO_ADMIN_PATH", "django-admin/")
 
@@ -124,7 +125,7 @@ CELERY_TASK_ACKS_LATE = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "directory.tokens.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -153,3 +155,23 @@ class User(AbstractUser):
         if self.language:
             return self.language
         return self.company.language if self.company else "en"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def valid(self, at: datetime) -> ApiTokenQuerySet:
+        return self.filter(expires_at__gt=at, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A key a program signs in to the API with (I5): kept only as its SHA-256, so that a copy of the
+    database opens nobody's account, and valid until it expires (settings.API_TOKEN_DAYS)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"API token of {self.user} until {self.expires_at:%Y-%m-%d}"
