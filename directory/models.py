@@ -9,12 +9,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Language, Role
+from .validation import validate_printable
 
 
 class Company(models.Model):
     """A tenant: one business renting the platform, with its own extension plan and users."""
 
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_printable])
     slug = models.SlugField(_("short name"), max_length=40, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
     language = models.CharField(
@@ -77,7 +78,7 @@ class Site(models.Model):
     time zone; one extension plan spans every site of the company (the voice VPN, C5)."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sites")
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, validators=[validate_printable])
     # Empty: the company's time zone. Forwarding rules of the site's users follow it.
     timezone = models.CharField(_("time zone"), max_length=64, blank=True)
     # Calls from the carrier to it ring the site's receptionist; the site's users present it on
@@ -120,6 +121,11 @@ class User(AbstractUser):
         blank=True,
         verbose_name=_("company"),
     )
+    # As Django's, but printable: names show on phones' displays, pages and call records.
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_printable]
+    )
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[validate_printable])
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.USER)
     # Empty means: follow the company's language.
     language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)

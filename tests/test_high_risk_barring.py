@@ -3,10 +3,13 @@ administrator (API and myTelephony), refused as a forwarding destination and as 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from directory.models import Company, User
@@ -16,6 +19,14 @@ from telephony.queries import policy_for
 from telephony.routing import barred
 
 from .personas import PORTAL_PASSWORD, Person, make_company
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """Actions speak the active language; a page of an earlier test may have left French active."""
+    with translation.override("en"):
+        yield
+
 
 PREMIUM_979 = "00979123456789"
 

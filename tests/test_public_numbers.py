@@ -4,9 +4,12 @@ form reaches the number's owner (A3, J2)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +21,14 @@ from telephony.queries import did_target
 from telephony.routing import public_number
 
 from .personas import Person
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """Actions speak the active language; a page of an earlier test may have left French active."""
+    with translation.override("en"):
+        yield
+
 
 GINA_NUMBER = "+33150000100"
 OTHER_FORMS = ["0150000100", "33150000100", "0033150000100", "01 50 00 01 00"]

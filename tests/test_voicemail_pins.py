@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -23,6 +24,14 @@ from voicemail.actions import PinVerdict, try_pin
 from voicemail.models import Mailbox, trivial_pin
 
 from .personas import PORTAL_PASSWORD, Person, make_person
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """Actions speak the active language; a page of an earlier test may have left French active."""
+    with translation.override("en"):
+        yield
+
 
 DEMO_PIN = "2580"
 
