@@ -3,13 +3,17 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+# Development defaults of the secrets: refused when debug is off (see the end of this module).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+DEV_ARI_PASSWORD = "dev-only-ari-password"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -33,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -42,6 +47,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# HTTPS (production, behind a TLS proxy named in TRUSTED_PROXIES): redirect plain HTTP, mark
+# cookies Secure, tell browsers to come back over HTTPS only (HSTS).
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+# Asterisk fetches voicemail audio over the internal network, in plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^internal/"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# Every page's Content-Security-Policy (portal.middleware): the portals load their own scripts and
+# styles only, and talk to their own server (HTTP and the live WebSocket).
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -155,7 +180,7 @@ ASTERISK_RTP_END = env_int("ASTERISK_RTP_END", 14999)
 SIP_REALM = env_str("SIP_REALM", "istra")
 ARI_URL = env_str("ARI_URL", "http://127.0.0.1:8088")
 ARI_USERNAME = env_str("ARI_USERNAME", "istra")
-ARI_PASSWORD = env_str("ARI_PASSWORD", "dev-only-ari-password")
+ARI_PASSWORD = env_str("ARI_PASSWORD", DEV_ARI_PASSWORD)
 ARI_APP = env_str("ARI_APP", "istra")
 # How long a REST request to ARI may take before the bridge gives up on it.
 ARI_REQUEST_TIMEOUT = float(env_str("ARI_REQUEST_TIMEOUT", "5"))
@@ -203,3 +228,20 @@ VOICEMAIL_MAX_PIN_FAILURES = env_int("VOICEMAIL_MAX_PIN_FAILURES", 10)
 VOICEMAIL_SMS_BACKEND = env_str("VOICEMAIL_SMS_BACKEND", "voicemail.notifiers.log_sms")
 # Where Asterisk fetches greetings and messages to play them (res_http_media_cache): the web server.
 PLATFORM_INTERNAL_URL = env_str("PLATFORM_INTERNAL_URL", "http://127.0.0.1:8000")
+
+# --- Production refuses development secrets -----------------------------------------------------
+if not DEBUG:
+    _dev_secrets = [
+        name
+        for name, value, dev in (
+            ("DJANGO_SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY),
+            ("ARI_PASSWORD", ARI_PASSWORD, DEV_ARI_PASSWORD),
+        )
+        if not value or value == dev
+    ]
+    if _dev_secrets:
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is off but {' and '.join(_dev_secrets)} still "
+            f"{'have' if len(_dev_secrets) > 1 else 'has'} the development default: set "
+            f"{'them' if len(_dev_secrets) > 1 else 'it'} in the environment."
+        )

@@ -218,9 +218,9 @@ def create_user(
         }
     if extension == company.voicemail_number and "extension" not in errors:
         # Dialling it reaches the voicemail service (routing.interpret): the user would never ring.
-        errors["extension"] = _(
-            "%(number)s is the voicemail service number: it cannot be an extension."
-        ) % {"number": extension}
+        errors["extension"] = _("%(number)s is the voicemail service number: it cannot be an extension.") % {
+            "number": extension
+        }
     prefix = company.outside_prefix
     if prefix and extension.startswith(prefix) and "extension" not in errors:
         errors["extension"] = _(
