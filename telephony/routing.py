@@ -102,16 +102,9 @@ def public_number(number: str, country_code: str) -> str:
     are all +33150000100. Digits without a leading 0 or + are a number with its country code (as
     carriers send E.164 without its +). Anything but digits is left as it is."""
     number = "".join(number.split()).replace(".", "").replace("-", "")
-    digits = number[1:] if number.startswith("+") else number
-    if not digits.isdigit():
+    if not number.removeprefix("+").isdigit():
         return number
-    if number.startswith("+"):
-        return number
-    if number.startswith("00"):
-        return "+" + number[2:]
-    if number.startswith("0"):
-        return f"+{country_code}{number[1:]}"
-    return "+" + number
+    return to_e164(number, country_code) if number.startswith(("+", "0")) else "+" + number
 
 
 # Countries whose national numbers are written with a leading 0 (the trunk prefix: 01 40 00 00 00,

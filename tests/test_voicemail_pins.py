@@ -17,13 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from config.celery import app as celery_app
 from telephony import actions as telephony_actions
 from voicemail import actions
 from voicemail.actions import PinVerdict, try_pin
 from voicemail.models import Mailbox, trivial_pin
 
 from .personas import PORTAL_PASSWORD, Person, make_person
+from .test_voicemail_notifications import eager_celery  # noqa: F401  (a fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -34,14 +34,6 @@ def in_english() -> Iterator[None]:
 
 
 DEMO_PIN = "2580"
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _mailbox(person: Person) -> Mailbox:
