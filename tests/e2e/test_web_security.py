@@ -60,3 +60,51 @@ def test_a_body_past_the_cap_is_refused_before_it_is_sent(web_server: str, bob: 
     assert response.status == 413
     assert time.monotonic() - started < 2
     connection.close()
+
+
+PAGES = ["/me/", "/me/forwarding/", "/me/settings/", "/me/voicemail/", "/directory/"]
+ADMIN_PAGES = ["/admin-console/", "/admin-console/routing/"]
+
+
+def test_the_portals_work_under_their_content_security_policy(
+    web_server: str, alice: Person, bob: Person
+) -> None:
+    """Every page runs its scripts, styles and live WebSocket with nothing refused by the policy."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from .browser import wait_until_true
+    from .conftest import CHROMIUM_ARGS
+
+    async def violations(username: str, paths: list[str]) -> list[str]:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            try:
+                page = await browser.new_page()
+                refused: list[str] = []
+                page.on(
+                    "console",
+                    lambda message: (
+                        refused.append(message.text) if "Content Security Policy" in message.text else None
+                    ),
+                )
+                await page.goto(f"{web_server}/login/")
+                await page.fill("#login-form input[name=username]", username)
+                await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
+                await page.click("#login-form button[type=submit]")
+                await page.wait_for_url(lambda url: "/login/" not in url)
+                for path in paths:
+                    response = await page.goto(f"{web_server}{path}")
+                    assert response is not None and response.ok, path
+                    assert "script-src 'self'" in (await response.all_headers())["content-security-policy"]
+                await page.goto(f"{web_server}/me/")
+                await wait_until_true(page, "() => window.istraLive && window.istraLive.connected === true")
+                return refused
+            finally:
+                await browser.close()
+
+    assert asyncio.run(violations("bob", PAGES)) == []
+    assert asyncio.run(violations("alice", ADMIN_PAGES)) == []
