@@ -30,6 +30,9 @@ BENCH_ENV: dict[str, str] = {
     # As deployed (docker-compose.yml): with DEBUG on, Django keeps every query of every database
     # connection in memory (up to 9000 each), which inflates the bridge's memory and costs CPU.
     "DJANGO_DEBUG": "no",
+    # Debug off refuses the development secrets (config/settings.py): the bench has its own.
+    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production",
+    "ARI_PASSWORD": "bench-only-ari-password",
     # Voicemail audio the bench stores (its voicemail part) stays out of the checkout's var/media.
     "MEDIA_ROOT": "/tmp/istra-bench/media",
 }

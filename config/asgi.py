@@ -12,12 +12,16 @@ from django.conf import settings  # noqa: E402
 
 from portal.routing import websocket_urlpatterns  # noqa: E402
 
-http_app = django_asgi_app
+from .limits import BodySizeLimit  # noqa: E402
+
+http_app: object = django_asgi_app
 if settings.DEBUG:
     # Development and tests serve /static/ from the app itself; production puts a web server in front.
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
+# Bodies past the cap are refused before they are read (greetings are the largest uploads).
+http_app = BodySizeLimit(http_app, settings.MAX_REQUEST_BYTES)  # type: ignore[arg-type]
 
 application = ProtocolTypeRouter(
     {

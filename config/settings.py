@@ -3,13 +3,17 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+# Development defaults of the secrets: refused when debug is off (see the end of this module).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+DEV_ARI_PASSWORD = "dev-only-ari-password"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -22,7 +26,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
     "directory",
@@ -35,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -44,6 +48,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# HTTPS (production, behind a TLS proxy named in TRUSTED_PROXIES): redirect plain HTTP, mark
+# cookies Secure, tell browsers to come back over HTTPS only (HSTS).
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+# Asterisk fetches voicemail audio over the internal network, in plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^internal/"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# Every page's Content-Security-Policy (portal.middleware): the portals load their own scripts and
+# styles only, and talk to their own server (HTTP and the live WebSocket).
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -108,6 +132,15 @@ CHANNEL_LAYERS = {
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 30)
 LOGIN_FAILURE_WINDOW = float(env_str("LOGIN_FAILURE_WINDOW", "900"))
+# The reverse proxies in front of the web server (addresses or networks): only their
+# X-Forwarded-For names the client (config/serve.py, directory/login_guard.py). None by default.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+# The largest request body the web server takes in (config/limits.py): two greeting uploads.
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 41 * 1024 * 1024)
+# How long an API token is valid (directory/tokens.py).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+# Where the platform operators' Django admin is served; empty: nowhere.
+DJANGO_ADMIN_PATH = env_str("DJANGO_ADMIN_PATH", "django-admin/")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
@@ -118,11 +151,11 @@ CELERY_TASK_ACKS_LATE = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "directory.tokens.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "telephony.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -148,7 +181,7 @@ ASTERISK_RTP_END = env_int("ASTERISK_RTP_END", 14999)
 SIP_REALM = env_str("SIP_REALM", "istra")
 ARI_URL = env_str("ARI_URL", "http://127.0.0.1:8088")
 ARI_USERNAME = env_str("ARI_USERNAME", "istra")
-ARI_PASSWORD = env_str("ARI_PASSWORD", "dev-only-ari-password")
+ARI_PASSWORD = env_str("ARI_PASSWORD", DEV_ARI_PASSWORD)
 ARI_APP = env_str("ARI_APP", "istra")
 # How long a REST request to ARI may take before the bridge gives up on it.
 ARI_REQUEST_TIMEOUT = float(env_str("ARI_REQUEST_TIMEOUT", "5"))
@@ -188,6 +221,8 @@ SIPGUARD_RATE = env_int("SIPGUARD_RATE", 10)
 SIPGUARD_BURST = env_int("SIPGUARD_BURST", 20)
 # The security log to read; empty: the managed Asterisk instance's own.
 SIPGUARD_LOG = env_str("SIPGUARD_LOG", "")
+# The carrier's country: a called number it sends in national form (0150000100) is +33150000100.
+CARRIER_COUNTRY_CODE = env_str("CARRIER_COUNTRY_CODE", "33")
 # The bridge caches routing lookups (ari_bridge/directory.py); turn off when several Asterisk
 # servers share the same phones.
 BRIDGE_ROUTING_CACHE = env_bool("BRIDGE_ROUTING_CACHE", True)
@@ -219,6 +254,25 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "voicemail@istra.invalid")
+# Wrong PINs in a row, from phones other than the owner's, that lock a mailbox's remote access.
+VOICEMAIL_MAX_PIN_FAILURES = env_int("VOICEMAIL_MAX_PIN_FAILURES", 10)
 VOICEMAIL_SMS_BACKEND = env_str("VOICEMAIL_SMS_BACKEND", "voicemail.notifiers.log_sms")
 # Where Asterisk fetches greetings and messages to play them (res_http_media_cache): the web server.
 PLATFORM_INTERNAL_URL = env_str("PLATFORM_INTERNAL_URL", "http://127.0.0.1:8000")
+
+# --- Production refuses development secrets -----------------------------------------------------
+if not DEBUG:
+    _dev_secrets = [
+        name
+        for name, value, dev in (
+            ("DJANGO_SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY),
+            ("ARI_PASSWORD", ARI_PASSWORD, DEV_ARI_PASSWORD),
+        )
+        if not value or value == dev
+    ]
+    if _dev_secrets:
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is off but {' and '.join(_dev_secrets)} still "
+            f"{'have' if len(_dev_secrets) > 1 else 'has'} the development default: set "
+            f"{'them' if len(_dev_secrets) > 1 else 'it'} in the environment."
+        )

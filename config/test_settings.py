@@ -34,6 +34,11 @@ os.environ.setdefault(
     "MEDIA_ROOT", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", f"test-media{_suffix}")
 )
 os.environ.setdefault("EMAIL_PORT", str(8025 + 10 * SLOT))
+# The e2e bridge runs with debug off, which refuses the development secrets (config/settings.py).
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("ARI_PASSWORD", "test-only-ari-password")
+# Two calls of three wrong PINs lock a mailbox's remote access (tests/e2e/test_voicemail_lock.py).
+os.environ.setdefault("VOICEMAIL_MAX_PIN_FAILURES", "6")
 
 from .settings import *  # noqa: E402, F403
 

@@ -22,7 +22,7 @@ def time_zones() -> frozenset[str]:
 def _check_site(site: Site) -> None:
     """Refuse what would make the site's number or receptionist unusable; tidies on the way."""
     from telephony.models import Extension, PhoneNumber
-    from telephony.routing import to_e164
+    from telephony.routing import public_number
     from telephony.settings_actions import tidy_number
 
     company = site.company
@@ -32,7 +32,7 @@ def _check_site(site: Site) -> None:
     # In E.164, as the carrier presents numbers and as dialled numbers are compared: 04 72 00 00 00
     # and +33472000000 are the same site number.
     number = tidy_number(site.main_number)
-    site.main_number = to_e164(number, company.country_code) if number.startswith("0") else number
+    site.main_number = public_number(number, company.country_code) if number else ""
     if not site.name:
         errors["name"] = [_("Give the site a name.")]
     elif Site.objects.filter(company=company, name__iexact=site.name).exclude(pk=site.pk).exists():

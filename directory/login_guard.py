@@ -12,17 +12,20 @@ While locked, an attempt is refused before its password is checked, so a right g
 guesser nothing. The lock lifts by itself as the failures age out of the window. A successful sign-in
 clears its account's failures from that address (a user who mistyped a few times starts afresh).
 
-The address is the connection's (`REMOTE_ADDR`). Behind a reverse proxy, the proxy must set it to
-the client's own address (e.g. uvicorn's `--forwarded-allow-ips`).
+The address is the connection's (`REMOTE_ADDR`). X-Forwarded-For is believed only from a reverse
+proxy named in `TRUSTED_PROXIES` (config/serve.py has uvicorn do the same): from anyone else, a
+header rotated at every attempt would make each attempt come from a new address.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
 import uuid
+from functools import cache
 from typing import Any
 
 import redis
@@ -39,9 +42,31 @@ def _now() -> float:
     return time.time()
 
 
+@cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def client_address(request: HttpRequest | Any) -> str:
+    """The address a request comes from: the connection's, or, from a trusted proxy, the last
+    address of X-Forwarded-For that is not itself a trusted proxy."""
     meta = getattr(request, "META", {}) or {}
-    return str(meta.get("REMOTE_ADDR") or "unknown")
+    address = str(meta.get("REMOTE_ADDR") or "unknown")
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")
+    if forwarded and _trusted(address):
+        for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+            address = hop
+            if not _trusted(hop):
+                break
+    return address
 
 
 def lock_message(seconds: int) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -7,12 +9,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Language, Role
+from .validation import validate_printable
 
 
 class Company(models.Model):
     """A tenant: one business renting the platform, with its own extension plan and users."""
 
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_printable])
     slug = models.SlugField(_("short name"), max_length=40, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
     language = models.CharField(
@@ -52,6 +55,9 @@ class Company(models.Model):
         related_name="+",
         verbose_name=_("receptionist"),
     )
+    # Outside calls to high-risk numbers (satellite, international premium rate: where toll fraud
+    # sends calls) are barred for everyone unless the administrator lifts it (telephony.routing).
+    bar_high_risk = models.BooleanField(_("bar high-risk numbers"), default=True)
     # The company's own dial codes, where they differ from the defaults: {"dnd_on": "*78", ...}.
     dial_codes = models.JSONField(_("dial codes"), default=dict, blank=True)
     # Toll-fraud limits, set by the platform operator (Django admin only; shown read-only to the
@@ -91,7 +97,7 @@ class Site(models.Model):
     time zone; one extension plan spans every site of the company (the voice VPN, C5)."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sites")
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, validators=[validate_printable])
     # Empty: the company's time zone. Forwarding rules of the site's users follow it.
     timezone = models.CharField(_("time zone"), max_length=64, blank=True)
     # Calls from the carrier to it ring the site's receptionist; the site's users present it on
@@ -134,6 +140,11 @@ class User(AbstractUser):
         blank=True,
         verbose_name=_("company"),
     )
+    # As Django's, but printable: names show on phones' displays, pages and call records.
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_printable]
+    )
+    last_name = models.CharField(_("last name"), max_length=150, blank=True, validators=[validate_printable])
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.USER)
     # Empty means: follow the company's language.
     language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
@@ -169,3 +180,23 @@ class User(AbstractUser):
         if self.language:
             return self.language
         return self.company.language if self.company else "en"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def valid(self, at: datetime) -> ApiTokenQuerySet:
+        return self.filter(expires_at__gt=at, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A key a program signs in to the API with (I5): kept only as its SHA-256, so that a copy of the
+    database opens nobody's account, and valid until it expires (settings.API_TOKEN_DAYS)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"API token of {self.user} until {self.expires_at:%Y-%m-%d}"

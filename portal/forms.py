@@ -171,7 +171,8 @@ class GreetingForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise ValidationError(_("This file is too large (20 MB at most)."), code="too_large")
         try:
-            wav = to_phone_wav(upload.read())
+            # Decoded a second past the limit at most: enough to tell it is too long.
+            wav = to_phone_wav(upload.read(), max_seconds=MAX_RECORDING_MS[field] / 1000 + 1)
             duration = wav_duration_ms(wav)
         except (subprocess.SubprocessError, OSError, wave.Error, EOFError) as error:
             raise ValidationError(NOT_AUDIO_ERROR, code="not_audio") from error
@@ -439,6 +440,14 @@ class RoutingPolicyForm(forms.Form):
         required=False,
         empty_label=_("Nobody"),
         help_text=_("Where forwarding rules to “the company receptionist” send calls."),
+    )
+    bar_high_risk = forms.BooleanField(
+        label=_("Bar high-risk numbers"),
+        required=False,
+        help_text=_(
+            "Satellite and international premium-rate numbers, where toll fraud sends calls. "
+            "Allow rules below still let chosen numbers through."
+        ),
     )
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:

@@ -44,6 +44,7 @@ def _policy_form(company: Company, data: Any = None) -> RoutingPolicyForm:
         "country_code": company.country_code,
         "main_number": company.main_number,
         "receptionist": company.receptionist_id,
+        "bar_high_risk": company.bar_high_risk,
     }
     return RoutingPolicyForm(data, initial=initial, company=company, auto_id="policy-%s")
 

@@ -22,7 +22,7 @@ from directory.validation import raise_errors
 from . import provisioning, routing
 from .choices import BarringDirection, CallerIdChoice, DeviceKind, NumberClass
 from .models import BarringRule, CallSettings, Device, Extension, PhoneNumber, SpeedDial
-from .routing import DEFAULT_DIAL_CODES, FEATURES_WITH_NUMBER, Feature
+from .routing import DEFAULT_DIAL_CODES, FEATURES_WITH_NUMBER, Feature, public_number
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -97,7 +97,13 @@ def add_device(
 
 @transaction.atomic
 def add_remote_terminal(
-    *, user: User, number: str, label: str = "Mobile", ring_delay: int = 0, avoid_voicemail: bool = False
+    *,
+    user: User,
+    number: str,
+    label: str = "Mobile",
+    ring_delay: int = 0,
+    avoid_voicemail: bool = False,
+    enabled: bool = True,
 ) -> Device:
     """An outside number (mobile, home) that rings as one of the user's phones, through the carrier
     (A6). The user must be allowed to call it (C4): a remote terminal is a way out of the platform."""
@@ -125,6 +131,7 @@ def add_remote_terminal(
         number=number.strip().replace(" ", ""),
         ring_delay=ring_delay,
         avoid_voicemail=avoid_voicemail,
+        enabled=enabled,
     )
     device.full_clean(exclude=["sip_ha1"])
     device.save()
@@ -209,6 +216,11 @@ def create_user(
         errors["extension"] = _("%(number)s is an emergency number: it cannot be an extension.") % {
             "number": extension
         }
+    if extension == company.voicemail_number and "extension" not in errors:
+        # Dialling it reaches the voicemail service (routing.interpret): the user would never ring.
+        errors["extension"] = _("%(number)s is the voicemail service number: it cannot be an extension.") % {
+            "number": extension
+        }
     prefix = company.outside_prefix
     if prefix and extension.startswith(prefix) and "extension" not in errors:
         errors["extension"] = _(
@@ -277,8 +289,10 @@ def update_routing_policy(
     country_code: str,
     main_number: str,
     receptionist: User | None,
+    bar_high_risk: bool | None = None,
 ) -> Company:
-    """How the company's users dial out (C2) and where "receptionist" forwarding rules go.
+    """How the company's users dial out (C2) and where "receptionist" forwarding rules go; whether
+    high-risk numbers are barred (None: as they are).
 
     An outside prefix that begins some extension of the company is refused: that extension could not
     be dialled any more."""
@@ -301,17 +315,21 @@ def update_routing_policy(
             ]
     company.outside_prefix = outside_prefix
     company.country_code = country_code
-    company.main_number = tidy_number(main_number)
+    main_number = tidy_number(main_number)
+    company.main_number = public_number(main_number, country_code) if main_number else ""
     if company.main_number and (
-        Site.objects.filter(main_number__in=_number_forms(company.main_number, company))
-        .exclude(company=company)
-        .exists()
+        Site.objects.filter(main_number=company.main_number).exclude(company=company).exists()
         or PhoneNumber.objects.filter(number=company.main_number).exclude(company=company).exists()
+        or Company.objects.filter(main_number=company.main_number).exclude(pk=company.pk).exists()
     ):
         errors["main_number"] = [_("%(number)s is already in use.") % {"number": company.main_number}]
     company.receptionist = receptionist
+    if bar_high_risk is not None:
+        company.bar_high_risk = bar_high_risk
     raise_errors(company, errors, exclude=["slug"])
-    company.save(update_fields=["outside_prefix", "country_code", "main_number", "receptionist"])
+    company.save(
+        update_fields=["outside_prefix", "country_code", "main_number", "receptionist", "bar_high_risk"]
+    )
     return company
 
 
@@ -494,24 +512,19 @@ def delete_barring_rule(*, rule: BarringRule) -> None:
     rule.delete()
 
 
-def _number_forms(number: str, company: Company) -> set[str]:
-    """A public number as entered and in E.164 (site numbers are kept in E.164: 04 72... is +33 4 72...)."""
-    from .routing import to_e164
-
-    return {number, to_e164(number, company.country_code)} if number.startswith("0") else {number}
-
-
 def _check_phone_number(phone_number: PhoneNumber) -> None:
     from .settings_actions import tidy_number
 
     _company_user(phone_number.company, phone_number.user, field="user")
-    phone_number.number = tidy_number(phone_number.number)
+    company = phone_number.company
+    # In E.164, as carriers' numbers are compared: 0150000100 and 0033150000100 are +33150000100.
+    phone_number.number = public_number(tidy_number(phone_number.number), company.country_code)
     errors: dict[str, list[str]] = {}
+    number = phone_number.number
     if (
-        PhoneNumber.objects.filter(number=phone_number.number).exclude(pk=phone_number.pk).exists()
-        or Site.objects.filter(
-            main_number__in=_number_forms(phone_number.number, phone_number.company)
-        ).exists()
+        PhoneNumber.objects.filter(number=number).exclude(pk=phone_number.pk).exists()
+        or Site.objects.filter(main_number=number).exists()
+        or Company.objects.filter(main_number=number).exclude(pk=company.pk).exists()
     ):
         # Numbers are unique across the platform (a site's number included); whose it is stays private.
         errors["number"] = [_("%(number)s is already in use.") % {"number": phone_number.number}]

@@ -94,3 +94,4 @@ class NumberClass(models.TextChoices):
     PREMIUM = "premium", _("premium rate")
     NATIONAL = "national", _("national")
     ANONYMOUS = "anonymous", _("anonymous (incoming only)")
+    HIGH_RISK = "high_risk", _("high risk (satellite, international premium rate)")

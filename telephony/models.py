@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import Company
+from directory.validation import validate_printable
 
 from .choices import (
     BarringDirection,
@@ -79,7 +80,7 @@ class Device(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="devices")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
-    label = models.CharField(_("label"), max_length=60, default="Desk phone")
+    label = models.CharField(_("label"), max_length=60, default="Desk phone", validators=[validate_printable])
     kind = models.CharField(_("kind"), max_length=10, choices=DeviceKind.choices, default=DeviceKind.SIP)
     # The SIP username is also the Asterisk endpoint id, so it is unique across all companies.
     sip_username = models.CharField(
@@ -317,7 +318,7 @@ class ForwardingRule(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forwarding_rules"
     )
-    label = models.CharField(_("label"), max_length=60, blank=True)
+    label = models.CharField(_("label"), max_length=60, blank=True, validators=[validate_printable])
     # Lower first: among rules of the same condition that match a call, the first one wins.
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     enabled = models.BooleanField(_("active"), default=True)
@@ -407,7 +408,7 @@ class SpeedDial(models.Model):
     )
     # An extension, or an outside number written without the outside prefix (0612345678, +44...).
     number = models.CharField(_("number"), max_length=20, validators=[phone_number_validator])
-    label = models.CharField(_("label"), max_length=60, blank=True)
+    label = models.CharField(_("label"), max_length=60, blank=True, validators=[validate_printable])
 
     objects = SpeedDialQuerySet.as_manager()
 

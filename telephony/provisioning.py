@@ -61,6 +61,9 @@ def device_objects(
         ("language", language),
         ("callerid", caller_id),
         ("send_pai", "yes"),
+        # A phone's REFER (its transfer key) is declined: Asterisk would take it on itself, outside
+        # the bridge, past barring and into the dialplan. Transfers come with in-call control (D3).
+        ("allow_transfer", "no"),
     ]
     # The phone's message lamp follows this voicemail box: unsolicited NOTIFYs (endpoint), and
     # SUBSCRIBEs to message-summary of the AOR, as most desk phones do. Without a box the fields are
@@ -149,6 +152,7 @@ def push_carrier() -> bool:
                 ("aors", CARRIER_ENDPOINT),
                 ("direct_media", "no"),
                 ("dtmf_mode", "rfc4733"),
+                ("allow_transfer", "no"),
                 # No caller id of its own, said explicitly: a caller id on this endpoint would replace
                 # the one the carrier presents. Sent empty, it also undoes the "unknown" the update
                 # round trip leaves (see above).

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings as django_settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -129,6 +130,7 @@ def policy_for(company: Company | int) -> Policy:
         dial_codes=routing.dial_code_table(company.dial_codes),
         speed_dials=speed_dials,
         barring=tuple(barring),
+        bar_high_risk=company.bar_high_risk,
     )
 
 
@@ -296,7 +298,9 @@ def main_number_target(number: str) -> tuple[Company, str, str] | None:
 def did_target(number: str) -> DidTarget | None:
     """Where a call to a public number goes: a user's or the voicemail's number (a DID), else a
     company's or site's main number (its receptionist). Used for calls from the carrier and for
-    the company's own numbers dialled on the platform (on-net)."""
+    the company's own numbers dialled on the platform (on-net). The number is compared in E.164,
+    however the carrier writes it (0150000100, 33150000100, 0033150000100: +33150000100)."""
+    number = routing.public_number(number, django_settings.CARRIER_COUNTRY_CODE)
     phone_number = (
         PhoneNumber.objects.select_related("company", "user__extension").filter(number=number).first()
     )

@@ -100,6 +100,17 @@ def to_e164(number: str, country_code: str) -> str:
     return number
 
 
+def public_number(number: str, country_code: str) -> str:
+    """A public number (a DID, a company's or a site's number, a carrier's called number) in E.164,
+    however it is written: in France 01 50 00 01 00, 0033150000100, 33150000100 and +33150000100
+    are all +33150000100. Digits without a leading 0 or + are a number with its country code (as
+    carriers send E.164 without its +). Anything but digits is left as it is."""
+    number = "".join(number.split()).replace(".", "").replace("-", "")
+    if not number.removeprefix("+").isdigit():
+        return number
+    return to_e164(number, country_code) if number.startswith(("+", "0")) else "+" + number
+
+
 # Countries whose national numbers are written with a leading 0 (the trunk prefix: 01 40 00 00 00,
 # 06 12 34 56 78). There, an outside number that starts with neither 0 (national) nor 00 or +
 # (international) can only be a short service number (112, 3615); a longer one does not exist. It is
@@ -147,11 +158,34 @@ class NumberClass(StrEnum):
     PREMIUM = "premium"
     NATIONAL = "national"
     ANONYMOUS = "anonymous"
+    # Where international revenue-share fraud sends calls: barred by default (Policy.bar_high_risk).
+    HIGH_RISK = "high_risk"
 
 
 # Mobile and premium-rate ranges by country, after the country code.
 MOBILE_RANGES: dict[str, tuple[str, ...]] = {"33": ("6", "7"), "32": ("4",), "41": ("7",), "44": ("7",)}
 PREMIUM_RANGES: dict[str, tuple[str, ...]] = {"33": ("89", "81", "82"), "44": ("9",)}
+# International premium rate (+979): premium as well as high risk.
+INTERNATIONAL_PREMIUM_PREFIXES = ("+979",)
+# The classic destinations of international revenue-share fraud (IRSF), in E.164, whatever the
+# company's country: ITU's non-geographic codes (international premium rate +979, shared cost +808,
+# UPT +878, OCHA +888, ITPCS +991), satellite and global networks (Inmarsat +870, Global Mobile
+# Satellite Systems +881, international networks +882 and +883), and national revenue-share ranges
+# well known to fraud (UK personal numbers +4470, Latvian and Lithuanian premium +37190, +3709).
+HIGH_RISK_PREFIXES = (
+    *INTERNATIONAL_PREMIUM_PREFIXES,
+    "+808",
+    "+870",
+    "+878",
+    "+881",
+    "+882",
+    "+883",
+    "+888",
+    "+991",
+    "+4470",
+    "+37190",
+    "+3709",
+)
 
 
 ANONYMOUS_CLASSES = frozenset({NumberClass.ANONYMOUS})
@@ -169,10 +203,16 @@ def _number_classes(number: str, country_code: str) -> frozenset[str]:
     # Cached: the same callers and destinations come back call after call, and barring asks for
     # the classes of each number it checks.
     home = f"+{country_code}"
+    classes: set[str] = set()
+    if number.startswith(HIGH_RISK_PREFIXES):
+        classes.add(NumberClass.HIGH_RISK)
+        if number.startswith(INTERNATIONAL_PREMIUM_PREFIXES):
+            classes.add(NumberClass.PREMIUM)
     if number.startswith("+") and not number.startswith(home):
-        return frozenset({NumberClass.INTERNATIONAL})
+        classes.add(NumberClass.INTERNATIONAL)
+        return frozenset(classes)
     rest = number[len(home) :] if number.startswith(home) else number
-    classes = {NumberClass.NATIONAL}
+    classes.add(NumberClass.NATIONAL)
     if rest.startswith(MOBILE_RANGES.get(country_code, ())):
         classes.add(NumberClass.MOBILE)
     if rest.startswith(PREMIUM_RANGES.get(country_code, ())):
@@ -272,8 +312,15 @@ class Policy:
     # short number -> what it dials, canonical (an extension, or an outside number in E.164).
     speed_dials: Mapping[str, str] = field(default_factory=dict)
     barring: tuple[BarringRule, ...] = ()
+    # High-risk numbers (HIGH_RISK_PREFIXES) are barred for everyone of the company, as a company
+    # rule for that class would: an allow rule for a prefix, or for the class and a user, still wins.
+    bar_high_risk: bool = True
     # The carrier trunk's endpoint, through which outside numbers are rung.
     trunk: str = "carrier"
+
+
+# How specific a rule for the high-risk class is: more than other classes, less than any prefix.
+HIGH_RISK_RANK = 2.0
 
 
 def barred(
@@ -288,12 +335,16 @@ def barred(
 
     The most specific matching rule decides: an exact number beats a longer prefix beats a shorter
     prefix beats a class, and a rule for the user beats the same rule for the whole company. At equal
-    specificity a prohibition wins. No matching rule: allowed."""
+    specificity a prohibition wins. No matching rule: allowed. The high-risk class, a part of the
+    international one, is more specific than the other classes; the company's `bar_high_risk` is a
+    company rule barring it."""
     if direction == "out" and number in EMERGENCY_NUMBERS:
         return False
     classes: frozenset[str] | None = None
     best_rank = -1.0
     best_allow = True
+    if direction == "out" and policy.bar_high_risk and number.startswith(HIGH_RISK_PREFIXES):
+        best_rank, best_allow = HIGH_RISK_RANK, False
     for rule in policy.barring:
         if rule.direction != direction or (rule.user_id is not None and rule.user_id != user_id):
             continue
@@ -302,7 +353,7 @@ def barred(
                 classes = number_classes(number, policy.country_code, anonymous=anonymous)
             if rule.number_class not in classes:
                 continue
-            rank = 1.0
+            rank = HIGH_RISK_RANK if rule.number_class == NumberClass.HIGH_RISK else 1.0
         else:
             if anonymous or not number.startswith(rule.prefix):
                 continue

@@ -457,7 +457,13 @@ def set_phone_call_waiting(user: User, device: Device, max_calls: int) -> Device
 
 @transaction.atomic
 def add_remote_terminal(
-    user: User, *, number: str, label: str, ring_delay: int = 0, avoid_voicemail: bool = False
+    user: User,
+    *,
+    number: str,
+    label: str,
+    ring_delay: int = 0,
+    avoid_voicemail: bool = False,
+    enabled: bool = True,
 ) -> Device:
     """An outside number that rings as one of the user's phones (A6), optionally asked to press a key
     before the call is put through, so its own voicemail never takes the call (A7)."""
@@ -467,6 +473,7 @@ def add_remote_terminal(
         label=label,
         ring_delay=ring_delay,
         avoid_voicemail=avoid_voicemail,
+        enabled=enabled,
     )
     settings_changed(user)
     return device

@@ -1235,7 +1235,7 @@ class Call:
             to=self.remote.render(tag=self.remote_tag),
             cseq=cseq,
             route=self.route_set,
-            contact=method in ("INVITE", "UPDATE"),
+            contact=method in ("INVITE", "UPDATE", "REFER"),
             body=body,
             extra=extra,
         )
@@ -1510,6 +1510,18 @@ class Call:
         self._terminate("local", reason)
         response = await self.ua._send_with_auth(
             request, timeout, rebuild=lambda: self._dialog_request("BYE")
+        )
+        return response.status
+
+    async def refer(self, target: str, timeout: float = 5.0) -> int:
+        """Ask the other side to transfer the call to `target` (REFER, RFC 3515), as a phone's
+        transfer key does; the REFER's final status (202 Accepted when it takes it on)."""
+        host, port = self.ua.server
+        extra = [("Refer-To", f"<sip:{target}@{host}:{port}>"), ("Referred-By", self.ua.contact)]
+        response = await self.ua._send_with_auth(
+            self._dialog_request("REFER", extra=extra),
+            timeout,
+            rebuild=lambda: self._dialog_request("REFER", extra=extra),
         )
         return response.status
 

@@ -113,3 +113,60 @@ def test_the_lock_message_is_in_the_visitors_language(client: Client, bob: Perso
     )
 
     assert "Trop de tentatives de connexion échouées. Réessayez dans 15 minutes." in response.content.decode()
+
+
+def test_the_django_admin_sign_in_is_locked_after_repeated_failures(client: Client, acme: object) -> None:
+    # given: a platform operator, who sees every company from the Django admin
+    from directory.models import User
+
+    User.objects.create_superuser("operator", "op@example.com", "operator-secret-1")
+    url = "/django-admin/login/?next=/django-admin/"
+
+    # when: 40 wrong passwords, then the right one
+    for _ in range(40):
+        client.post(url, {"username": "operator", "password": "wrong"}, REMOTE_ADDR="198.51.100.9")
+    response = client.post(
+        url, {"username": "operator", "password": "operator-secret-1"}, REMOTE_ADDR="198.51.100.9"
+    )
+
+    # then: still refused, with the lock's message
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts." in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_django_admin_still_lets_an_operator_in_at_the_first_try(client: Client, acme: object) -> None:
+    from directory.models import User
+
+    User.objects.create_superuser("operator", "op@example.com", "operator-secret-1")
+    response = client.post(
+        "/django-admin/login/?next=/django-admin/",
+        {"username": "operator", "password": "operator-secret-1"},
+    )
+    assert response.status_code == 302
+
+
+def test_a_rotating_x_forwarded_for_from_an_untrusted_address_is_ignored(client: Client, bob: Person) -> None:
+    for n in range(5):
+        client.post(
+            reverse("portal:login"),
+            {"username": "bob", "password": "wrong"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        )
+
+    assert log_in(client, "bob", PORTAL_PASSWORD)[0] is False
+
+
+@override_settings(TRUSTED_PROXIES=["10.0.0.0/8"])
+def test_behind_a_trusted_proxy_the_forwarded_client_address_counts() -> None:
+    from django.test import RequestFactory
+
+    factory = RequestFactory()
+    via_proxy = factory.get(
+        "/", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5, 10.0.0.9"
+    )
+    spoofed = factory.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+
+    assert login_guard.client_address(via_proxy) == "203.0.113.5"
+    assert login_guard.client_address(spoofed) == "192.0.2.1"

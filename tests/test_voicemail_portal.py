@@ -395,7 +395,7 @@ def test_a_refused_pin_says_why_and_changes_nothing(
     client: Client, carol: Person, pin: str, again: str, error: str
 ) -> None:
     # given a PIN already set
-    actions.set_pin(mailbox=_mailbox(carol), pin="1111")
+    actions.set_pin(mailbox=_mailbox(carol), pin="7395")
 
     # when
     response = _logged_in(client, carol).post(
@@ -407,7 +407,7 @@ def test_a_refused_pin_says_why_and_changes_nothing(
     html = response.content.decode()
     assert error in html
     assert f'value="{pin}"' not in html or not pin  # a PIN is never echoed back
-    assert _mailbox(carol).check_pin("1111")
+    assert _mailbox(carol).check_pin("7395")
 
 
 def test_an_uploaded_name_becomes_phone_audio_and_can_be_chosen(client: Client, carol: Person) -> None:

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 from directory.models import User
 from telephony.events import VoicemailEvent, publish_event_on_commit
@@ -17,6 +21,8 @@ from . import mwi
 from .audio import wav_duration_ms
 from .choices import Greeting, MessageState
 from .models import Mailbox, Message
+
+logger = logging.getLogger(__name__)
 
 # Shorter deposits are a caller hanging up at the beep, not a message.
 MIN_MESSAGE_MS = 1000
@@ -50,7 +56,54 @@ def _announce_counts_on_commit(mailbox: Mailbox) -> None:
 @transaction.atomic
 def set_pin(*, mailbox: Mailbox, pin: str) -> None:
     mailbox.set_pin(pin)
-    mailbox.save(update_fields=["pin_hash"])
+    mailbox.save(update_fields=["pin_hash", "pin_failures", "remote_locked_at"])
+
+
+class PinVerdict(StrEnum):
+    OPEN = "open"
+    WRONG = "wrong"
+    # The mailbox has no PIN yet: it cannot be opened by phone.
+    NO_PIN = "no_pin"
+    # Remote access is locked after repeated wrong PINs; the PIN was not even checked.
+    LOCKED = "locked"
+
+
+@transaction.atomic
+def try_pin(*, mailbox_id: int, pin: str, own_phone: bool, source: str) -> PinVerdict:
+    """A PIN typed on the phone to open a mailbox (E2, E4), from the owner's own phone or elsewhere.
+
+    Wrong PINs from elsewhere count across calls: at settings.VOICEMAIL_MAX_PIN_FAILURES in a row,
+    remote access is locked (before any PIN is checked) until the owner sets a new PIN, and the
+    owner is told by e-mail. The owner's own phone is never locked out, nor counts."""
+    mailbox = Mailbox.objects.select_for_update().filter(pk=mailbox_id).first()
+    if mailbox is None or not mailbox.has_pin:
+        return PinVerdict.NO_PIN
+    if own_phone:
+        return PinVerdict.OPEN if mailbox.check_pin(pin) else PinVerdict.WRONG
+    if mailbox.remote_locked_at is not None:
+        logger.warning("voicemail: mailbox %s is locked; PIN from %s not checked", mailbox.pk, source)
+        return PinVerdict.LOCKED
+    if mailbox.check_pin(pin):
+        if mailbox.pin_failures:
+            mailbox.pin_failures = 0
+            mailbox.save(update_fields=["pin_failures"])
+        return PinVerdict.OPEN
+    mailbox.pin_failures += 1
+    fields = ["pin_failures"]
+    if mailbox.pin_failures >= settings.VOICEMAIL_MAX_PIN_FAILURES:
+        mailbox.remote_locked_at = timezone.now()
+        fields.append("remote_locked_at")
+        logger.warning(
+            "voicemail: mailbox %s locked for remote access after %d wrong PINs (last from %s)",
+            mailbox.pk,
+            mailbox.pin_failures,
+            source,
+        )
+        from .tasks import notify_mailbox_locked
+
+        transaction.on_commit(lambda: notify_mailbox_locked.delay(mailbox_id))
+    mailbox.save(update_fields=fields)
+    return PinVerdict.WRONG
 
 
 @transaction.atomic

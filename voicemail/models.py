@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -16,9 +18,27 @@ from .choices import Greeting, MessageState, Notify
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 
 
-def validate_pin(pin: str) -> None:
+def trivial_pin(pin: str, own_numbers: Iterable[str] = ()) -> bool:
+    """Whether a PIN is among the first a guesser tries: one digit repeated (0000), a run up or down
+    (1234, 9876, 7890), a pair repeated (1212), or the owner's own extension or number (its end)."""
+    if len(set(pin)) == 1:
+        return True
+    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
+    if steps in ({1}, {9}):
+        return True
+    if len(pin) % 2 == 0 and pin == pin[:2] * (len(pin) // 2):
+        return True
+    return any(number and (pin == number or number.endswith(pin)) for number in own_numbers)
+
+
+def validate_pin(pin: str, own_numbers: Iterable[str] = ()) -> None:
     if not PIN_PATTERN.match(pin or ""):
         raise ValidationError(_("A voicemail PIN is 4 to 8 digits."), code="pin")
+    if trivial_pin(pin, own_numbers):
+        raise ValidationError(
+            _("This PIN is too easy to guess (repeated digits, a run, or your own number): choose another."),
+            code="trivial_pin",
+        )
 
 
 class Mailbox(models.Model):
@@ -36,6 +56,10 @@ class Mailbox(models.Model):
     greeting_audio = models.FileField(upload_to="voicemail/greetings/", blank=True)
     notify = models.CharField(_("notification"), max_length=12, choices=Notify.choices, default=Notify.NONE)
     sms_number = models.CharField(_("SMS notification number"), max_length=20, blank=True)
+    # Wrong PINs typed in a row from phones other than the owner's own, across calls; at
+    # VOICEMAIL_MAX_PIN_FAILURES remote access is locked until the owner sets a new PIN.
+    pin_failures = models.PositiveIntegerField(default=0)
+    remote_locked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "mailboxes"
@@ -44,8 +68,19 @@ class Mailbox(models.Model):
         return f"mailbox of {self.user}"
 
     def set_pin(self, pin: str) -> None:
-        validate_pin(pin)
+        """A new PIN, refused when trivial; it lifts a lock of remote access (guesses are worthless now)."""
+        validate_pin(pin, self.own_numbers())
         self.pin_hash = make_password(pin)
+        self.pin_failures = 0
+        self.remote_locked_at = None
+
+    def own_numbers(self) -> list[str]:
+        """The owner's extension and public numbers: PINs a guesser who knows them would try."""
+        from telephony.models import Extension, PhoneNumber
+
+        numbers = list(Extension.objects.filter(user_id=self.user_id).values_list("number", flat=True))
+        numbers += PhoneNumber.objects.filter(user_id=self.user_id).values_list("number", flat=True)
+        return numbers
 
     def check_pin(self, pin: str) -> bool:
         return bool(self.pin_hash) and check_password(pin, self.pin_hash)

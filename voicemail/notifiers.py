@@ -155,3 +155,24 @@ def send_sms(message: Message) -> None:
     backend = import_string(settings.VOICEMAIL_SMS_BACKEND)
     with translation.override(message.mailbox.user.effective_language):
         backend(number, describe(message))
+
+
+def send_locked_email(mailbox: Mailbox) -> bool:
+    """Tell the owner their mailbox can no longer be opened from other phones; False without an address."""
+    user = mailbox.user
+    if not user.email:
+        logger.warning("voicemail lock e-mail skipped: %s has no e-mail address", user)
+        return False
+    with translation.override(user.effective_language):
+        body = _(
+            "Someone typed a wrong voicemail PIN for your mailbox %(count)d times in a row from a phone "
+            "other than yours. Your voicemail can no longer be opened from other phones or from outside.\n\n"
+            "Your own phone still opens it. Choose a new PIN in MyIstra to open it again from anywhere.\n"
+        ) % {"count": mailbox.pin_failures}
+        EmailMessage(
+            subject=_("Your voicemail is locked after repeated wrong PINs"),
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+        ).send(fail_silently=False)
+    return True

@@ -65,14 +65,6 @@ def mailbox_by_extension(company_id: int, number: str) -> MailboxInfo | None:
     return mailbox_of_user(extension.user_id)
 
 
-def check_pin(mailbox_id: int, pin: str) -> bool | None:
-    """True or False for a PIN; None when the mailbox has no PIN yet (it cannot be opened by phone)."""
-    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
-    if mailbox is None or not mailbox.has_pin:
-        return None
-    return mailbox.check_pin(pin)
-
-
 def new_messages(mailbox_id: int) -> list[MessageInfo]:
     """Unread messages, oldest first: the order the phone menu plays them in."""
     messages = Message.objects.filter(mailbox_id=mailbox_id).unread().order_by("created_at")

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from . import notifiers
-from .models import Message
+from .models import Mailbox, Message
 
 logger = logging.getLogger(__name__)
 
@@ -81,3 +81,19 @@ def notify_new_message(self, message_id: str) -> bool:  # type: ignore[no-untype
             cache.set(_sent_key(message_id, channel), True, timeout=SENT_SECONDS)
         Message.objects.filter(pk=message_id).update(notified_at=timezone.now())
     return True
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=50,
+)
+def notify_mailbox_locked(mailbox_id: int) -> bool:
+    """E-mail the owner that their mailbox's remote access was locked after repeated wrong PINs;
+    True when it went. Retried while the mail server cannot be reached."""
+    mailbox = Mailbox.objects.select_related("user", "company").filter(pk=mailbox_id).first()
+    if mailbox is None or mailbox.remote_locked_at is None:
+        return False  # gone, or unlocked meanwhile
+    return notifiers.send_locked_email(mailbox)

@@ -11,11 +11,12 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from voicemail import actions as vm_actions
 from voicemail import queries as vm_queries
-from voicemail.actions import MAX_MESSAGE_SECONDS
+from voicemail.actions import MAX_MESSAGE_SECONDS, PinVerdict
 from voicemail.choices import Greeting
 
 from ..client import AriError
@@ -152,11 +153,22 @@ async def _log_in(dialog: Dialog, owner_user_id: int | None) -> vm_queries.Mailb
         if pin.startswith("*"):
             mailbox = None
             continue
-        verdict = await db(vm_queries.check_pin, mailbox.mailbox_id, pin)
-        if verdict is None:
+        caller = dialog.channel.caller
+        verdict = await db(
+            vm_actions.try_pin,
+            mailbox_id=mailbox.mailbox_id,
+            pin=pin,
+            own_phone=owner_user_id is not None and owner_user_id == mailbox.user_id,
+            source=caller.number or caller.endpoint,
+        )
+        if verdict == PinVerdict.NO_PIN:
             await dialog.play([prompt("vm-no-pin")], interruptible=False)
             return None
-        if verdict:
+        if verdict == PinVerdict.LOCKED:
+            # Locked after repeated wrong PINs (its owner was told): only the owner's phone opens it.
+            await dialog.play([prompt("unavailable")], interruptible=False)
+            return None
+        if verdict == PinVerdict.OPEN:
             return mailbox
         logger.warning(
             "voicemail: wrong PIN for mailbox %s (extension %s) from %s, attempt %d",
@@ -287,5 +299,9 @@ async def _change_pin(dialog: Dialog, mailbox: vm_queries.MailboxInfo) -> None:
     if first != second:
         await dialog.play([prompt("vm-pin-mismatch")])
         return
-    await db(vm_actions.set_pin_by_id, mailbox_id=mailbox.mailbox_id, pin=first)
+    try:
+        await db(vm_actions.set_pin_by_id, mailbox_id=mailbox.mailbox_id, pin=first)
+    except ValidationError:
+        await dialog.play([prompt("vm-pin-too-easy")])  # 1234, 1111, one's extension...
+        return
     await dialog.play([prompt("vm-pin-changed")])

@@ -400,6 +400,7 @@ class CompanyRoutingSerializer(serializers.ModelSerializer[Company]):
             "country_code",
             "main_number",
             "receptionist",
+            "bar_high_risk",
             "dial_codes",
             "default_dial_codes",
         ]

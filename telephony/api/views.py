@@ -319,6 +319,7 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
                 label=data.get("label") or _("Mobile"),
                 ring_delay=data.get("ring_delay", 0),
                 avoid_voicemail=data.get("avoid_voicemail", False),
+                enabled=data.get("enabled", True),
             )
         except DjangoValidationError as error:
             raise _action_error(error) from error
@@ -507,7 +508,7 @@ class SiteViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-POLICY_FIELDS = frozenset({"outside_prefix", "country_code", "main_number", "receptionist"})
+POLICY_FIELDS = frozenset({"outside_prefix", "country_code", "main_number", "receptionist", "bar_high_risk"})
 
 
 class CompanyRoutingView(APIView):
@@ -541,6 +542,7 @@ class CompanyRoutingView(APIView):
                         country_code=data.get("country_code", company.country_code),
                         main_number=data.get("main_number", company.main_number),
                         receptionist=data.get("receptionist", company.receptionist),
+                        bar_high_risk=data.get("bar_high_risk", company.bar_high_risk),
                     )
                 except DjangoValidationError as error:
                     raise _action_error(error) from error

@@ -107,7 +107,7 @@ def web_server(django_db_setup: None, django_db_blocker: object) -> Iterator[str
     """The real ASGI server (HTTP and WebSocket) on the test database; yields its base URL."""
     process = ManagedProcess(
         "web",
-        ["-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(WEB_PORT)],
+        ["-m", "config.serve", "--host", "127.0.0.1", "--port", str(WEB_PORT)],
         ready=web_ready,
     )
     process.start()

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from tests.personas import PORTAL_PASSWORD, Person
 
+from .browser import wait_until_true
 from .codes import dial_code
 from .conftest import CHROMIUM_ARGS
 from .phones import phone
@@ -55,8 +56,8 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
             await expect(alice_row).to_have_attribute("data-dnd", "0")
             await expect(alice_row.locator(".dnd-marker")).to_be_hidden()
             # The page listens before anything happens.
-            await page.wait_for_function(
-                "window.istraDirectory && window.istraDirectory.connected === true", timeout=10_000
+            await wait_until_true(
+                page, "() => window.istraDirectory && window.istraDirectory.connected === true"
             )
 
             # when alice turns do not disturb on from her desk phone, then her presence through the API

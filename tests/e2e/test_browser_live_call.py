@@ -10,6 +10,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from tests.personas import PORTAL_PASSWORD, Person
 
+from .browser import wait_until_true
 from .conftest import CHROMIUM_ARGS
 from .phones import phone
 
@@ -37,9 +38,7 @@ async def scenario(base_url: str, bob: Person, carol: Person) -> None:
             await expect(banner).to_be_hidden()
             await expect(history_rows).to_have_count(0)
             # The page listens before the call starts.
-            await page.wait_for_function(
-                "window.istraLive && window.istraLive.connected === true", timeout=10_000
-            )
+            await wait_until_true(page, "() => window.istraLive && window.istraLive.connected === true")
 
             async with phone(bob) as bob_phone, phone(carol) as carol_phone:
                 # when bob calls carol from his desk phone

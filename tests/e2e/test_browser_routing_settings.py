@@ -18,6 +18,7 @@ from telephony.choices import Presence, RuleCondition
 from telephony.models import CallSettings
 from tests.personas import PORTAL_PASSWORD, Person
 
+from .browser import wait_until_true
 from .conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
@@ -113,9 +114,7 @@ async def scenario(base_url: str, bob: Person) -> None:
             assert await asyncio.to_thread(_dnd_of, bob) is False
 
             # given the page listening, as first loaded
-            await page.wait_for_function(
-                "window.istraLive && window.istraLive.connected === true", timeout=10_000
-            )
+            await wait_until_true(page, "() => window.istraLive && window.istraLive.connected === true")
             await page.evaluate("window.notReloaded = true")
 
             # when he dials *8 on his desk phone

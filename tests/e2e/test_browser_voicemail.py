@@ -15,6 +15,7 @@ from tests.personas import PORTAL_PASSWORD, Person
 from tests.voicemails import Recorder, leave_message
 from voicemail.models import Message
 
+from .browser import wait_until_true
 from .conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
@@ -68,9 +69,7 @@ async def scenario(base_url: str, carol: Person) -> None:
             await expect(page.locator("#voicemail-list tr.empty")).to_be_visible()
             await expect(badge).to_have_text("0")
             await expect(badge).to_be_hidden()
-            await page.wait_for_function(
-                "window.istraLive && window.istraLive.connected === true", timeout=10_000
-            )
+            await wait_until_true(page, "() => window.istraLive && window.istraLive.connected === true")
             await page.evaluate("window.notReloaded = true")
 
             # when a caller leaves her a 3 s message
@@ -90,10 +89,8 @@ async def scenario(base_url: str, carol: Person) -> None:
             await audio.click(position={"x": 16, "y": 16})
 
             # then it plays, from the server, and is read: the row loses its mark, the badge goes
-            await page.wait_for_function(
-                "(audio) => audio.currentTime > 0.2 || audio.ended",
-                arg=await audio.element_handle(),
-                timeout=10_000,
+            await wait_until_true(
+                page, "(audio) => audio.currentTime > 0.2 || audio.ended", await audio.element_handle()
             )
             await expect(row).not_to_have_class(re.compile(r"\bunread\b"), timeout=5_000)
             await expect(row.locator("button.mark-read")).to_have_count(0)

@@ -300,7 +300,7 @@ def test_calling_a_message_sender_back_obeys_outgoing_barring(
     acme.main_number = "+33140000000"
     acme.save()
     BarringRule.objects.create(company=acme, direction="out", number_class="international")
-    actions.set_pin(mailbox=Mailbox.objects.get(user=carol.user), pin="4321")
+    actions.set_pin(mailbox=Mailbox.objects.get(user=carol.user), pin="4731")
     message = outside_message(carol, sender)
 
     def read() -> bool:
@@ -310,7 +310,7 @@ def test_calling_a_message_sender_back_obeys_outgoing_barring(
         async with outside_world() as pstn, phone(carol) as carol_phone:
             call = await carol_phone.invite("555")
             await call.wait_status(200, timeout=5)
-            await call.send_dtmf("4321#1")
+            await call.send_dtmf("4731#1")
             await asyncio.to_thread(wait_until, read, 20, "the message to be played")
             # its details (0), then 3: call the sender back
             await call.send_dtmf("03")

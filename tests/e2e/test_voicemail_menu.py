@@ -121,10 +121,10 @@ def test_the_pin_is_changed_from_the_main_menu(carol: Person) -> None:
             call = await carol_phone.invite("555")
             await call.wait_status(200, timeout=5)
             await call.send_dtmf(f"{PIN}#3")
-            await call.send_dtmf("4321#4321#")
+            await call.send_dtmf("4731#4731#")
             await asyncio.to_thread(
                 wait_until,
-                lambda: Mailbox.objects.get(user=carol.user).check_pin("4321"),
+                lambda: Mailbox.objects.get(user=carol.user).check_pin("4731"),
                 20,
                 "the new PIN to be saved",
             )

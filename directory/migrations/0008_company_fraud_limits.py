@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('directory', '0004_site'),
+        ('directory', '0007_printable_names'),
     ]
 
     operations = [
