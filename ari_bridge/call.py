@@ -309,12 +309,12 @@ class Call:
                 number=callee.extension,
                 name=callee.name,
             )
-        if isinstance(plan, RingDevices) and plan.external:
-            if callee is None:
-                self.recorder.submit(
-                    records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
-                )
-            # Toll-fraud limits (telephony.fraud): a refusal instead, over one.
+        if isinstance(plan, RingDevices) and plan.external and callee is None:
+            self.recorder.submit(
+                records.set_callee, self.call_id, user_id=None, number=plan.targets[0].number, name=""
+            )
+        if fraud.rings_outside(plan):
+            # Toll-fraud limits (telephony.fraud): over one, a refusal or fewer outside numbers rung.
             limits = {"company_id": caller_party.company_id, "country_code": policy.country_code}
             plan = await db(fraud.admit_outside_call, plan, now=timezone.now(), **limits)
         await self.execute(plan, answered=answered)

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from . import queries, routing
-from .routing import Plan, RejectReason, RingDevices
+from .routing import Plan, RingDevices
 
 logger = logging.getLogger(__name__)
 
@@ -26,29 +26,36 @@ def alert_key(company_id: int, limit: str) -> str:
     return f"istra:fraud-alert:{company_id}:{limit}"
 
 
-def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: datetime) -> Plan:
-    """`plan` as it is, or a refusal (FRAUD_LIMIT) when it would ring an outside number over a limit."""
-    if not isinstance(plan, RingDevices) or not plan.external:
-        return plan
-    trunk = plan.targets[0].endpoint
-    usage = queries.outside_usage(company_id, trunk, now=now)
-    decided = routing.within_fraud_limits(plan, country_code, usage)
-    if isinstance(decided, routing.Reject) and decided.reason == RejectReason.FRAUD_LIMIT:
-        number = plan.targets[0].number
-        limit = routing.fraud_limit_reached(number, country_code, usage)
-        logger.warning(
-            "company %s: call out to %s refused, %s limit reached (%s open calls of %s, %s s "
-            "international today of %s min)",
-            company_id,
-            number,
-            limit,
-            usage.open_calls,
-            usage.max_calls,
-            usage.international_seconds_today,
-            usage.max_international_minutes,
-        )
-        if limit is not None and cache.add(alert_key(company_id, limit), 1, timeout=ALERT_EVERY):
-            from .tasks import send_fraud_alert
+def rings_outside(plan: Plan) -> bool:
+    """Whether the plan rings an outside number: a call out, or a user's remote terminal."""
+    return isinstance(plan, RingDevices) and any(target.number for target in plan.targets)
 
-            transaction.on_commit(lambda: send_fraud_alert.delay(company_id, str(limit), number))
+
+def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: datetime) -> Plan:
+    """`plan` within the toll-fraud limits (routing.within_fraud_limits): a call out over a limit is
+    refused (FRAUD_LIMIT), remote terminals over one are left out of the ringing; either is alerted."""
+    if not isinstance(plan, RingDevices) or not rings_outside(plan):
+        return plan
+    outside = [target for target in plan.targets if target.number]
+    usage = queries.outside_usage(company_id, outside[0].endpoint, now=now)
+    decided = routing.within_fraud_limits(plan, country_code, usage)
+    if decided is plan:
+        return plan
+    over = next(t.number for t in outside if routing.fraud_limit_reached(t.number, country_code, usage))
+    limit = routing.fraud_limit_reached(over, country_code, usage)
+    logger.warning(
+        "company %s: %s %s, %s limit reached (%s open calls of %s, %s s international today of %s min)",
+        company_id,
+        "call out to" if plan.external else "remote terminal left out of the ringing:",
+        over,
+        limit,
+        usage.open_calls,
+        usage.max_calls,
+        usage.international_seconds_today,
+        usage.max_international_minutes,
+    )
+    if limit is not None and cache.add(alert_key(company_id, limit), 1, timeout=ALERT_EVERY):
+        from .tasks import send_fraud_alert
+
+        transaction.on_commit(lambda: send_fraud_alert.delay(company_id, str(limit), over))
     return decided

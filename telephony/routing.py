@@ -32,7 +32,7 @@ of the user on whose behalf the call goes out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from enum import StrEnum
 from functools import cache, lru_cache
@@ -763,12 +763,29 @@ def fraud_limit_reached(number: str, country_code: str, usage: OutsideUsage) -> 
 
 
 def within_fraud_limits(plan: Plan, country_code: str, usage: OutsideUsage) -> Plan:
-    """The plan, unless it rings an outside number over a toll-fraud limit: then a refusal."""
-    if not isinstance(plan, RingDevices) or not plan.external:
+    """The plan, within the toll-fraud limits.
+
+    A call out over a limit is refused. A user's remote terminals (outside numbers rung through the
+    trunk beside the user's phones) over a limit are left out of the ringing: the phones still ring,
+    and with nothing left to ring the call takes its "unreachable" path (their voicemail, say), so the
+    caller, who did not call out, never hears about the limit."""
+    if not isinstance(plan, RingDevices) or not any(target.number for target in plan.targets):
         return plan
-    if fraud_limit_reached(plan.targets[0].number, country_code, usage) is None:
+    kept: list[RingTarget] = []
+    for target in plan.targets:
+        if target.number:
+            if fraud_limit_reached(target.number, country_code, usage) is not None:
+                if plan.external:
+                    return Reject(RejectReason.FRAUD_LIMIT)
+                continue
+            # Each outside leg rung counts for the next one.
+            usage = replace(usage, open_calls=usage.open_calls + 1)
+        kept.append(target)
+    if len(kept) == len(plan.targets):
         return plan
-    return Reject(RejectReason.FRAUD_LIMIT)
+    if not kept:
+        return plan.on_unreachable
+    return replace(plan, targets=tuple(kept))
 
 
 def _caller_keys(caller: Party, country_code: str) -> frozenset[str]:

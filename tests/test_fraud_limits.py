@@ -4,6 +4,7 @@ records) and the alert to the company's administrators."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,6 +87,62 @@ def test_internal_calls_are_not_concerned() -> None:
     internal = RingDevices(callee=None, targets=(), timeout=20, caller_id_number="101", caller_id_name="Bob")
 
     assert within_fraud_limits(internal, "33", usage(open_calls=99, max_calls=0)) is internal
+
+
+def ringing_with_a_mobile(mobile: str = "+33612345678") -> RingDevices:
+    """Carol's desk phone and her mobile as a remote terminal, rung through the trunk."""
+    return RingDevices(
+        callee=None,
+        targets=(
+            RingTarget(device_id=7, endpoint="acme-102", delay=0),
+            RingTarget(device_id=8, endpoint="carrier", delay=0, number=mobile),
+        ),
+        timeout=20,
+        caller_id_number="101",
+        caller_id_name="Bob",
+        on_unreachable=Reject(RejectReason.NO_ANSWER),
+    )
+
+
+def test_a_remote_terminal_over_the_limit_is_left_out_while_the_desk_phone_still_rings() -> None:
+    plan = within_fraud_limits(ringing_with_a_mobile(), "33", usage(open_calls=2))
+
+    assert isinstance(plan, RingDevices)
+    assert [target.endpoint for target in plan.targets] == ["acme-102"]
+
+
+def test_a_remote_terminal_under_the_limits_rings_as_planned() -> None:
+    planned = ringing_with_a_mobile()
+
+    assert within_fraud_limits(planned, "33", usage(open_calls=1)) is planned
+
+
+def test_a_call_that_could_only_ring_remote_terminals_over_the_limit_takes_its_unreachable_path() -> None:
+    only_mobiles = replace(ringing_with_a_mobile(), targets=ringing_with_a_mobile().targets[1:])
+
+    assert within_fraud_limits(only_mobiles, "33", usage(open_calls=5)) == Reject(RejectReason.NO_ANSWER)
+
+
+def test_each_outside_number_rung_at_once_counts_toward_the_simultaneous_calls_limit() -> None:
+    two_mobiles = replace(
+        ringing_with_a_mobile(),
+        targets=(
+            RingTarget(device_id=8, endpoint="carrier", delay=0, number="+33612345678"),
+            RingTarget(device_id=9, endpoint="carrier", delay=0, number="+33698765432"),
+        ),
+    )
+
+    plan = within_fraud_limits(two_mobiles, "33", usage(open_calls=1, max_calls=2))
+
+    assert isinstance(plan, RingDevices)
+    assert [target.number for target in plan.targets] == ["+33612345678"]
+
+
+def test_an_international_remote_terminal_past_the_minutes_limit_is_left_out() -> None:
+    plan = within_fraud_limits(ringing_with_a_mobile("+447700900123"), "33", usage(seconds=600))
+
+    assert isinstance(plan, RingDevices)
+    assert [target.endpoint for target in plan.targets] == ["acme-102"]
 
 
 # --- usage, from the call records --------------------------------------------------------------------

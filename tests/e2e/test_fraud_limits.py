@@ -96,3 +96,32 @@ def test_international_calls_over_the_days_minutes_are_refused_while_national_on
 
     assert asyncio.run(scenario()) == (403, 0, "+33612345678")
     assert ended_call(caller_user=bob.user, reason="fraud_limit").callee_number == "+447700900999"
+
+
+def test_a_remote_terminal_is_left_out_over_the_limit_while_the_desk_phone_still_takes_the_call(
+    acme: Company, bob: Person, carol: Person, admin_mail: str
+) -> None:
+    from telephony.actions import add_remote_terminal
+
+    acme.main_number = "+33140000000"
+    acme.max_outside_calls = 0
+    acme.save()
+    add_remote_terminal(user=bob.user, number="0611223344", ring_delay=0)
+
+    async def scenario() -> int:
+        async with outside_world() as pstn, phone(bob) as desk, phone(carol) as carol_phone:
+            # when carol calls bob, whose mobile rings with his desk phone
+            call = await carol_phone.invite(bob.extension)
+            incoming = await desk.wait_incoming(timeout=5)
+            # then his desk phone rings and takes the call, audio both ways
+            await incoming.answer()
+            await call.wait_status(200, timeout=5)
+            await call.wait_rtp(25, timeout=5)
+            await incoming.wait_rtp(25, timeout=5)
+            await call.hangup()
+            await incoming.wait_ended(timeout=5)
+            # and the carrier never saw a call to his mobile (it would have rung with the desk phone)
+            return len(pstn.invites_received)
+
+    assert asyncio.run(scenario()) == 0
+    assert ended_call(caller_user=carol.user).callee_user_id == bob.user.pk
