@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from sipguard import actions, queries
 from telephony import queries as telephony_queries
 from telephony.provisioning import CARRIER_ENDPOINT
+from telephony.routing import unusual_international_traffic
 
 from .views import _admin
 
@@ -29,7 +30,6 @@ def security(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     usage = telephony_queries.outside_usage(company.pk, CARRIER_ENDPOINT, now=now)
     minutes_today = usage.international_seconds_today // 60
-    limit = company.max_international_minutes
     return render(
         request,
         "portal/sip_security.html",
@@ -39,8 +39,7 @@ def security(request: HttpRequest) -> HttpResponse:
             "blocks": queries.company_blocks(company, now),
             "usage": usage,
             "international_minutes_today": minutes_today,
-            # Unusual international traffic: most of the day's allowance gone.
-            "international_warning": limit is not None and minutes_today >= limit * 0.8,
+            "international_warning": unusual_international_traffic(usage),
         },
     )
 

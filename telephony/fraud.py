@@ -40,6 +40,7 @@ def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: d
     usage = queries.outside_usage(company_id, outside[0].endpoint, now=now)
     decided = routing.within_fraud_limits(plan, country_code, usage)
     if decided is plan:
+        _tell_of_unusual_traffic(company_id, outside, country_code, usage)
         return plan
     over = next(t.number for t in outside if routing.fraud_limit_reached(t.number, country_code, usage))
     limit = routing.fraud_limit_reached(over, country_code, usage)
@@ -59,3 +60,23 @@ def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: d
 
         transaction.on_commit(lambda: send_fraud_alert.delay(company_id, str(limit), over))
     return decided
+
+
+def _tell_of_unusual_traffic(
+    company_id: int, outside: list[routing.RingTarget], country_code: str, usage: routing.OutsideUsage
+) -> None:
+    """An international call going out with most of the day's allowance gone: the administrators are
+    e-mailed, once a day, before calls are refused at the limit."""
+    international = [
+        t.number
+        for t in outside
+        if routing.NumberClass.INTERNATIONAL in routing.number_classes(t.number, country_code)
+    ]
+    if not international or not routing.unusual_international_traffic(usage):
+        return
+    if cache.add(alert_key(company_id, "unusual_international"), 1, timeout=24 * 3600):
+        from .tasks import send_unusual_traffic_alert
+
+        minutes = usage.international_seconds_today // 60
+        logger.warning("company %s: unusual international traffic, %s minutes today", company_id, minutes)
+        transaction.on_commit(lambda: send_unusual_traffic_alert.delay(company_id, minutes, international[0]))

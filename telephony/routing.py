@@ -762,6 +762,17 @@ def fraud_limit_reached(number: str, country_code: str, usage: OutsideUsage) -> 
     return None
 
 
+# Share of the day's international allowance past which the traffic is unusual (the administrators
+# are told, before calls are refused at the limit itself).
+UNUSUAL_INTERNATIONAL_SHARE = 0.8
+
+
+def unusual_international_traffic(usage: OutsideUsage) -> bool:
+    """Most of the company's international minutes of the day are gone (only with a limit set)."""
+    limit = usage.max_international_minutes
+    return limit is not None and usage.international_seconds_today >= limit * 60 * UNUSUAL_INTERNATIONAL_SHARE
+
+
 def within_fraud_limits(plan: Plan, country_code: str, usage: OutsideUsage) -> Plan:
     """The plan, within the toll-fraud limits.
 

@@ -59,3 +59,37 @@ def send_fraud_alert(company_id: int, limit: str, number: str) -> int:
         recipient_list=recipients,
     )
     return len(recipients)
+
+
+@shared_task
+def send_unusual_traffic_alert(company_id: int, minutes_today: int, number: str) -> int:
+    """Tell the company's administrators that most of the day's international minutes are gone (the
+    calls still go out); returns how many were written to."""
+    from django.core.mail import send_mail
+
+    from directory.choices import Role
+    from directory.models import Company, User
+
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None:
+        return 0
+    recipients = list(
+        User.objects.filter(company=company, role=Role.ADMIN, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return 0
+    send_mail(
+        subject=f"[Istra] {company.name}: unusual international traffic today",
+        message=(
+            f"{company.name}'s phones have talked {minutes_today} minutes to international numbers "
+            f"today (the latest call: {number}), of the {company.max_international_minutes} allowed a day. "
+            "Calls will be refused at the limit.\n\nIf nobody in the company expected that much "
+            "traffic, a phone account may be in the wrong hands: check the calls in myTelephony, change "
+            "the SIP passwords of the phones involved, and tell your telephony provider.\n"
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)

@@ -23,6 +23,7 @@ from telephony.routing import (
     RingDevices,
     RingTarget,
     fraud_limit_reached,
+    unusual_international_traffic,
     within_fraud_limits,
 )
 from telephony.tasks import send_fraud_alert
@@ -236,6 +237,57 @@ def test_a_refused_call_alerts_the_company_admins_once_an_hour(
     assert send_fraud_alert(*sent[0]) == 1
     assert mail.outbox[0].to == ["alice@acme.test"]
     assert "limit of 0 simultaneous outside calls" in mail.outbox[0].subject
+
+
+def test_unusual_international_traffic_is_most_of_the_days_allowance() -> None:
+    assert not unusual_international_traffic(usage(seconds=7 * 60 + 59, minutes=10))
+    assert unusual_international_traffic(usage(seconds=8 * 60, minutes=10))
+    assert not unusual_international_traffic(usage(seconds=10**6, minutes=None))
+
+
+@pytest.mark.django_db
+def test_an_international_call_with_most_of_the_allowance_gone_goes_out_and_the_admins_are_told_once(
+    acme: Company, alice: Person, bob: Person, django_capture_on_commit_callbacks: Any
+) -> None:
+    acme.max_international_minutes = 10
+    acme.timezone = "UTC"
+    acme.save()
+    alice.user.email = "alice@acme.test"
+    alice.user.save()
+    cache.delete(fraud.alert_key(acme.pk, "unusual_international"))
+    now = datetime.now(PARIS)
+    # given 8 of the day's 10 international minutes talked (the hour: within today in UTC)
+    start = max(now - timedelta(minutes=9), now.replace(hour=0, minute=0, second=1))
+    record_call_out(
+        acme, bob, "+447700900123", at=start, talk=min(8 * 60, int((now - start).total_seconds()))
+    )
+    if queries.outside_usage(acme.pk, "carrier", now=now).international_seconds_today < 8 * 60:
+        pytest.skip("too close to midnight UTC to have talked 8 minutes today")
+    sent: list[tuple[object, ...]] = []
+
+    class Task:
+        @staticmethod
+        def delay(*args: object) -> None:
+            sent.append(args)
+
+    from telephony import tasks
+
+    original = tasks.send_unusual_traffic_alert
+    tasks.send_unusual_traffic_alert = Task  # type: ignore[assignment]
+    try:
+        for number in ("+447700900999", "+33612345678", "+447700900998"):
+            planned = outside_plan(number)
+            with django_capture_on_commit_callbacks(execute=True):
+                plan = fraud.admit_outside_call(planned, company_id=acme.pk, country_code="33", now=now)
+            # the calls still go out
+            assert plan is planned
+    finally:
+        tasks.send_unusual_traffic_alert = original  # type: ignore[assignment]
+
+    assert sent == [(acme.pk, 8, "+447700900999")]
+    assert tasks.send_unusual_traffic_alert(*sent[0]) == 1
+    assert mail.outbox[0].to == ["alice@acme.test"]
+    assert "unusual international traffic" in mail.outbox[0].subject
 
 
 # --- who sets the limits ---------------------------------------------------------------------------------
