@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +23,7 @@ from telephony import actions
 from telephony.models import BarringRule, PhoneNumber, SpeedDial
 from telephony.routing import DEFAULT_DIAL_CODES
 
+from .confirm import confirmation_page
 from .forms import (
     BarringRuleForm,
     DialCodesForm,
@@ -87,7 +89,7 @@ def _routing_page(request: HttpRequest, admin: User, **refused: Any) -> HttpResp
         "barring_form": refused.get("barring_form") or _barring_form(company),
         "phone_numbers": PhoneNumber.objects.for_company(company).select_related("user__extension"),
         "number_form": refused.get("number_form") or _number_form(company),
-        "section": "mytelephony",
+        "section": "routing",
     }
     return render(request, "portal/routing.html", context, status=400 if refused else 200)
 
@@ -101,9 +103,15 @@ def _edit_page(
         "action": action,
         "delete": delete,
         "anchor": anchor,
-        "section": "mytelephony",
+        "section": "routing",
     }
     return render(request, "portal/routing_edit.html", context, status=400 if form.errors else 200)
+
+
+def _confirm_delete(request: HttpRequest, question: str) -> HttpResponse:
+    return confirmation_page(
+        request, title=_("Delete"), question=question, back=reverse("portal:routing"), section="routing"
+    )
 
 
 @login_required
@@ -201,10 +209,16 @@ def speed_dial_edit(request: HttpRequest, speed_dial_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def speed_dial_delete(request: HttpRequest, speed_dial_id: int) -> HttpResponse:
     admin = _admin(request)
     speed_dial = get_object_or_404(SpeedDial, pk=speed_dial_id, company=admin.company)
+    if request.method == "GET":
+        return _confirm_delete(
+            request,
+            _("Delete speed dial %(short)s (%(number)s)? Dialling %(short)s will no longer call it.")
+            % {"short": speed_dial.short_number, "number": speed_dial.number},
+        )
     actions.delete_speed_dial(speed_dial=speed_dial)
     messages.success(request, _("Speed dial %(number)s deleted.") % {"number": speed_dial.short_number})
     return redirect("portal:routing")
@@ -277,10 +291,14 @@ def barring_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def barring_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     admin = _admin(request)
     rule = get_object_or_404(BarringRule, pk=rule_id, company=admin.company)
+    if request.method == "GET":
+        return _confirm_delete(
+            request, _("Delete this barring rule? The numbers it named follow the other rules again.")
+        )
     actions.delete_barring_rule(rule=rule)
     messages.success(request, _("Barring rule deleted."))
     return redirect("portal:routing")
@@ -340,10 +358,16 @@ def phone_number_edit(request: HttpRequest, number_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def phone_number_delete(request: HttpRequest, number_id: int) -> HttpResponse:
     admin = _admin(request)
     phone_number = get_object_or_404(PhoneNumber, pk=number_id, company=admin.company)
+    if request.method == "GET":
+        return _confirm_delete(
+            request,
+            _("Delete the public number %(number)s? Calls to it will no longer reach your company.")
+            % {"number": phone_number.number},
+        )
     actions.delete_phone_number(phone_number=phone_number)
     messages.success(request, _("Public number %(number)s deleted.") % {"number": phone_number.number})
     return redirect("portal:routing")

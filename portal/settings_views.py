@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from telephony import settings_actions
 from telephony.choices import Presence, RuleCondition, RuleDestination, RuleOrigin
 from telephony.models import CallSettings, Device, Extension, ForwardingRule, PhoneNumber
 
+from .confirm import confirmation_page
 from .forms import (
     CallWaitingForm,
     DndForm,
@@ -57,6 +59,18 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
+def _status_bar(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "portal/_status_bar.html", status_context(user))
+
+
+@never_cache
+@login_required
+@require_GET
+def status_bar(request: HttpRequest) -> HttpResponse:
+    """Just the presence bar, which reloads itself on each live settings event."""
+    return _status_bar(request, _member(request))
+
+
 @login_required
 @require_POST
 def set_dnd(request: HttpRequest) -> HttpResponse:
@@ -64,9 +78,9 @@ def set_dnd(request: HttpRequest) -> HttpResponse:
     form = DndForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Do not disturb is on or off."))
-    call_settings = settings_actions.set_dnd(user, form.cleaned_data["dnd"] == "on")
+    settings_actions.set_dnd(user, form.cleaned_data["dnd"] == "on")
     if _from_script(request):
-        return JsonResponse(_status(call_settings))
+        return _status_bar(request, user)
     return _back(request, "portal:myistra")
 
 
@@ -77,9 +91,9 @@ def set_presence(request: HttpRequest) -> HttpResponse:
     form = PresenceForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Unknown presence state."))
-    call_settings = settings_actions.set_presence(user, form.cleaned_data["presence"])
+    settings_actions.set_presence(user, form.cleaned_data["presence"])
     if _from_script(request):
-        return JsonResponse(_status(call_settings))
+        return _status_bar(request, user)
     return _back(request, "portal:myistra")
 
 
@@ -262,6 +276,15 @@ def forwarding_enabled(request: HttpRequest, rule_id: int) -> HttpResponse:
             request,
             _("This rule cannot be switched on: %(reason)s") % {"reason": " ".join(error.messages)},
         )
+    return _after_rule_change(request, rule.user)
+
+
+def _after_rule_change(request: HttpRequest, user: User) -> HttpResponse:
+    """The rules list for htmx (with the messages, out of band); the page without script."""
+    if _from_script(request):
+        return render(
+            request, "portal/_forwarding_rules.html", {**_rules_context(user), "oob_messages": True}
+        )
     return redirect("portal:forwarding")
 
 
@@ -273,15 +296,25 @@ def forwarding_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     if direction not in ("up", "down"):
         return HttpResponseBadRequest(_("Move a rule up or down."))
     settings_actions.move_forwarding_rule(rule, up=direction == "up")
-    return redirect("portal:forwarding")
+    return _after_rule_change(request, rule.user)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def forwarding_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
-    settings_actions.delete_forwarding_rule(_own_rule(request, rule_id))
+    rule = _own_rule(request, rule_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Delete a forwarding rule"),
+            question=_("Delete the rule “%(rule)s”? Calls it forwarded will ring your phones again.")
+            % {"rule": rule.label or rule.get_condition_display()},
+            back=reverse("portal:forwarding"),
+            section="forwarding",
+        )
+    settings_actions.delete_forwarding_rule(rule)
     messages.success(request, _("Forwarding rule deleted."))
-    return redirect("portal:forwarding")
+    return _after_rule_change(request, rule.user)
 
 
 # --- Numbers, caller id, black and white lists, call waiting, remote terminals ---------------------
@@ -459,10 +492,20 @@ def remote_terminal_update(request: HttpRequest, device_id: int) -> HttpResponse
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remote_terminal_delete(request: HttpRequest, device_id: int) -> HttpResponse:
     user = _member(request)
     device = _own_device(request, device_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Remove a remote terminal"),
+            question=_("Remove %(label)s (%(number)s)? It will no longer ring with your phones.")
+            % {"label": device.label, "number": device.number},
+            back=reverse("portal:settings"),
+            section="settings",
+            yes=_("Remove"),
+        )
     try:
         settings_actions.delete_remote_terminal(user, device)
     except ValidationError as error:

@@ -17,10 +17,11 @@ from django.db.models import Count
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
 from telephony import actions, clicktocall
@@ -31,6 +32,7 @@ from voicemail import media
 from voicemail.models import Mailbox
 
 from . import calls, voicemails
+from .confirm import confirmation_page, is_htmx
 from .forms import (
     AddDeviceForm,
     CreateUserForm,
@@ -116,6 +118,11 @@ def status_context(user: User) -> dict[str, Any]:
     }
 
 
+def _banner_context(user: User) -> dict[str, Any]:
+    event = calls.active_call_event(user)
+    return {"call": event, "banner_text": calls.banner_text(event)}
+
+
 def _myistra_page(
     request: HttpRequest, user: User, *, invalid: tuple[int, DeviceSettingsForm] | None = None
 ) -> HttpResponse:
@@ -127,17 +134,13 @@ def _myistra_page(
         (device, invalid[1] if invalid and invalid[0] == device.pk else _device_form(device))
         for device in devices
     ]
-    event = calls.active_call_event(user)
     context = {
         **status_context(user),
+        **_banner_context(user),
         "extension": getattr(user, "extension", None),
         "device_forms": device_forms,
         "rows": calls.history_rows(user),
         "company": user.company,
-        "call": event,
-        "banner_text": calls.banner_text(event),
-        "snapshot": calls.snapshot_from(event),
-        "banner_texts": calls.BANNER_TEXTS,
         "section": "myistra",
     }
     return render(request, "portal/myistra.html", context, status=400 if invalid else 200)
@@ -156,6 +159,14 @@ def history(request: HttpRequest) -> HttpResponse:
     user = _member(request)
     context = {"rows": calls.history_rows(user), "company": user.company}
     return render(request, "portal/_history.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def call_banner(request: HttpRequest) -> HttpResponse:
+    """Just the call banner, which reloads itself on each live call event."""
+    return render(request, "portal/_call_banner.html", _banner_context(_member(request)))
 
 
 @login_required
@@ -213,8 +224,8 @@ def device_settings(request: HttpRequest, device_id: int) -> HttpResponse:
 
 
 def _from_script(request: HttpRequest) -> bool:
-    """live.js sends its forms with fetch() and swaps in the answer; without script, forms redirect."""
-    return request.headers.get("X-Requested-With") == "fetch"
+    """htmx sends its forms and swaps in the answer (a fragment); without script, forms redirect."""
+    return is_htmx(request)
 
 
 def _audio_response(audio: FieldFile) -> FileResponse:
@@ -287,6 +298,16 @@ def voicemail_list(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@login_required
+@require_GET
+def voicemail_badge(request: HttpRequest) -> HttpResponse:
+    """Just the nav's unread count, which reloads itself on each live voicemail count."""
+    return render(
+        request, "portal/_voicemail_badge.html", {"unread": voicemails.unread_count(_member(request))}
+    )
+
+
+@never_cache
 @require_GET
 def voicemail_unread(request: HttpRequest) -> JsonResponse:
     """The badge's count; live.js reloads it whenever its WebSocket (re)connects."""
@@ -315,10 +336,20 @@ def voicemail_read(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def voicemail_delete(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
     user = _member(request)
-    voicemail_actions.delete_message(message=voicemails.own_message(user, message_id))
+    message = voicemails.own_message(user, message_id)
+    if request.method == "GET":
+        caller = message.caller_name or message.caller_number or _("an unknown caller")
+        return confirmation_page(
+            request,
+            title=_("Delete a message"),
+            question=_("Delete the message from %(caller)s? It cannot be undone.") % {"caller": caller},
+            back=reverse("portal:voicemail"),
+            section="voicemail",
+        )
+    voicemail_actions.delete_message(message=message)
     if not _from_script(request):
         messages.success(request, _("Message deleted."))
     return _after_message_change(request, user)
