@@ -529,8 +529,21 @@ def add_device(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def reset_sip_password(request: HttpRequest, device_id: int) -> HttpResponse:
     device = _get_device_for_admin(request, device_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Reset a SIP password"),
+            question=_(
+                "Reset the SIP password of %(label)s? The phone is logged out at once and rings again only "
+                "once it is set up with the new password, shown on the next page."
+            )
+            % {"label": device.label},
+            back=reverse("portal:user_detail", args=[device.user_id]),
+            section="mytelephony",
+            yes=_("Reset the password"),
+        )
     credentials = actions.reset_sip_password(device=device)
     return _credentials_page(request, device.user, credentials, status=200)

@@ -488,7 +488,6 @@ def test_a_french_user_sees_the_portal_in_french(client: Client, bob: Person, ca
     assert "Mes appels" in html
     assert "manqué" in html
     assert "En communication avec Carol (102)" in html
-    assert 'data-text-ringing-incoming="Sonnerie : appel de {peer}"' in html
     assert "My calls" not in html
 
 
