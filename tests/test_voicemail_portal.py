@@ -65,7 +65,7 @@ def _mailbox(person: Person) -> Mailbox:
 
 def _badge(html: str) -> str:
     start = html.index('id="voicemail-badge"')
-    return html[start : html.index('<span class="visually-hidden">', start)]
+    return html[start : html.index("</span>", start)]
 
 
 # --- The list --------------------------------------------------------------------------------------

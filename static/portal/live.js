@@ -4,9 +4,10 @@
 //    Each typed event becomes a DOM event on <body>, named after its type ("call.state" -> "call-state",
 //    plus "call-ended" when a call ends), with the event as its detail. Partials refresh themselves
 //    on these with hx-trigger="voicemail-count from:body"; each (re)connection fires
-//    "live-reconnected", since events sent while the socket was down are lost.
+//    "live-reconnected", since events sent while the socket was down are lost. Each such partial has
+//    hx-sync="this:replace": a newer event's request replaces one in flight, so none is lost.
 // 2. What htmx cannot do alone: the call banner's running duration, a directory line's live status,
-//    a voicemail message read when it is played, a confirmation dialog for destructive buttons, and
+//    a voicemail message played in one player (and read), a confirmation dialog for destructive buttons, and
 //    focus on the first error after a form comes back refused.
 (function () {
   "use strict";
@@ -107,18 +108,23 @@
     document.getElementById("directory-empty").hidden = shown !== 0;
   });
 
-  // --- Listening to a voicemail message reads it ("play" does not bubble, hence the capture) --------
+  // --- A voicemail message plays in the page's one player, and listening to it reads it -------------
 
-  document.addEventListener(
-    "play",
-    (event) => {
-      const row = event.target.closest && event.target.closest("tr[data-unread='true']");
-      if (!row || !window.htmx) return;
+  body.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a.listen");
+    const player = document.getElementById("voicemail-player");
+    if (!link || !player) return;
+    event.preventDefault();
+    player.src = link.href;
+    document.getElementById("player-box").hidden = false;
+    document.getElementById("now-playing").textContent = link.dataset.caller || "";
+    player.play().catch(() => {});
+    const row = link.closest("tr[data-unread='true']");
+    if (row && window.htmx) {
       row.dataset.unread = "pending";
       htmx.ajax("POST", row.dataset.readUrl, { target: "#voicemail-list", swap: "outerHTML" });
-    },
-    true,
-  );
+    }
+  });
 
   // --- Forms: a refused form comes back where it was, its first error focused -----------------------
 

@@ -56,7 +56,7 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
             await expect(alice_row.locator(".dnd-marker")).to_be_hidden()
             # The page listens before anything happens.
             await page.wait_for_function(
-                "window.istraDirectory && window.istraDirectory.connected === true", timeout=10_000
+                "window.istraLive && window.istraLive.connected === true", timeout=10_000
             )
 
             # when alice turns do not disturb on from her desk phone, then her presence through the API

@@ -1,5 +1,6 @@
 """In Chromium: a message left for carol appears live in her MyIstra voicemail, with the nav badge; she
-listens to it, which reads it, then deletes it. No Asterisk: the message is stored as the bridge would."""
+listens to it in the page's player, which reads it (and the list refreshing does not stop it), then
+deletes it, once she has confirmed. No Asterisk: the message is stored as the bridge would."""
 
 from __future__ import annotations
 
@@ -85,9 +86,9 @@ async def scenario(base_url: str, carol: Person) -> None:
             await expect(row).to_contain_text("Dan Durand")
             await expect(row).to_contain_text("00:03")
 
-            # when she clicks play on the message's player
-            audio = row.locator("audio")
-            await audio.click(position={"x": 16, "y": 16})
+            # when she presses Listen on the message
+            await row.locator("a.listen").click()
+            audio = page.locator("#voicemail-player")
 
             # then it plays, from the server, and is read: the row loses its mark, the badge goes
             await page.wait_for_function(
@@ -99,9 +100,20 @@ async def scenario(base_url: str, carol: Person) -> None:
             await expect(row.locator("button.mark-read")).to_have_count(0)
             await expect(badge).to_have_text("0", timeout=5_000)
             await expect(badge).to_be_hidden()
+            # and the list refreshed meanwhile: the message goes on playing
+            played = await audio.evaluate("(audio) => audio.currentTime")
+            await page.wait_for_function(
+                "([audio, t]) => audio.currentTime > t || audio.ended",
+                arg=[await audio.element_handle(), played],
+                timeout=5_000,
+            )
 
-            # when she deletes it
-            await row.locator("button.delete").click()
+            # when she deletes it, and says yes when asked
+            await row.locator(".delete").click()
+            dialog = page.locator("#confirm-dialog")
+            await expect(dialog).to_be_visible()
+            await expect(dialog).to_contain_text("Delete this message?")
+            await dialog.locator(".confirm-yes").click()
 
             # then it is gone, from the page and from the platform
             await expect(rows).to_have_count(0, timeout=5_000)
