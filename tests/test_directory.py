@@ -379,7 +379,9 @@ def test_call_rings_my_phone_then_the_colleague(bob: Person, carol: Person, plac
     client.force_login(bob.user)
 
     # when
-    response = client.post(reverse("portal:directory_call"), {"extension": "102"}, headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("portal:directory_call"), {"extension": "102"}, headers={"HX-Request": "true"}
+    )
 
     # then the answer is the line of feedback the page swaps in
     html = response.content.decode()

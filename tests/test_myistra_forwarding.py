@@ -99,7 +99,9 @@ def test_the_page_gets_its_presence_bar_back_showing_the_new_state(client: Clien
     _logged_in(client, bob)
 
     # when
-    response = client.post(reverse("portal:set_presence"), {"presence": "holiday"}, headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("portal:set_presence"), {"presence": "holiday"}, headers={"HX-Request": "true"}
+    )
 
     # then
     html = response.content.decode()
