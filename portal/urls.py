@@ -3,7 +3,7 @@ from django.urls import path, re_path
 
 from directory.auth_views import GuardedAuthenticationForm
 
-from . import directory_views, routing_views, settings_views, sites_views, views
+from . import directory_views, routing_views, settings_views, sites_views, users_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -79,6 +79,12 @@ urlpatterns = [
     path("admin-console/users/new/", views.create_user, name="create_user"),
     path("admin-console/users/<int:user_id>/", views.user_detail, name="user_detail"),
     path("admin-console/users/<int:user_id>/devices/", views.add_device, name="add_device"),
+    path("admin-console/users/<int:user_id>/edit/", users_views.user_edit, name="user_edit"),
+    path("admin-console/users/<int:user_id>/password/", users_views.user_password, name="user_password"),
+    path("admin-console/users/<int:user_id>/active/", users_views.user_active, name="user_active"),
+    path("admin-console/users/<int:user_id>/delete/", users_views.user_delete, name="user_delete"),
+    path("admin-console/devices/<int:device_id>/enabled/", users_views.device_enabled, name="device_enabled"),
+    path("admin-console/devices/<int:device_id>/delete/", users_views.device_delete, name="device_delete"),
     path(
         "admin-console/devices/<int:device_id>/reset-password/",
         views.reset_sip_password,

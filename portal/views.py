@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
-from telephony import actions, clicktocall
+from telephony import actions, clicktocall, registrations
 from telephony.actions import SipCredentials
 from telephony.models import CallSettings, Device, Extension
 from voicemail import actions as voicemail_actions
@@ -434,16 +434,41 @@ def internal_media(request: HttpRequest, token: str) -> FileResponse:
 # --- myTelephony ------------------------------------------------------------------------------------
 
 
+# The columns the users list sorts by (?sort=name, ?sort=-name for the other way round).
+USER_SORTS = {
+    "name": ("last_name", "first_name", "username"),
+    "login": ("username",),
+    "extension": ("extension__number", "username"),
+    "phones": ("device_count",),
+}
+
+
 def _mytelephony_page(
     request: HttpRequest, admin: User, form: CreateUserForm, *, status: int = 200
 ) -> HttpResponse:
-    users = (
-        User.objects.filter(company=admin.company)
-        .select_related("extension")
-        .annotate(device_count=Count("devices"))
-        .order_by("extension__number", "username")
-    )
-    context = {"company": admin.company, "users": users, "form": form, "section": "mytelephony"}
+    search = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "extension")
+    if sort.lstrip("-") not in USER_SORTS:
+        sort = "extension"
+    order = [f"{'-' if sort.startswith('-') else ''}{key}" for key in USER_SORTS[sort.lstrip("-")]]
+    users = User.objects.filter(company=admin.company)
+    for word in search.split():
+        users = users.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+            | Q(extension__number__contains=word)
+        )
+    users = users.select_related("extension").annotate(device_count=Count("devices")).order_by(*order, "id")
+    context = {
+        "company": admin.company,
+        "users": users,
+        "form": form,
+        "search": search,
+        "sort": sort,
+        "section": "mytelephony",
+    }
     return render(request, "portal/mytelephony.html", context, status=status)
 
 
@@ -491,10 +516,15 @@ def _user_page(
 ) -> HttpResponse:
     """The user detail page; a refused form is passed in to be shown again with its errors."""
     assert owner.company is not None
+    devices = list(Device.objects.filter(user=owner).order_by("ring_delay", "id"))
     context = {
         "owner": owner,
         "extension": Extension.objects.filter(user=owner).first(),
-        "devices": Device.objects.filter(user=owner).order_by("ring_delay", "id"),
+        # Each SIP phone with its registration, asked of Asterisk now (None: it could not say).
+        "devices": [
+            (device, None if device.is_remote else registrations.registration_of(device.sip_username))
+            for device in devices
+        ],
         "form": form or AddDeviceForm(),
         "site_form": site_form
         or UserSiteForm(initial={"site": owner.site_id}, company=owner.company, auto_id="user-site-%s"),

@@ -89,7 +89,7 @@ def test_carol_sees_her_message_with_its_caller_time_in_her_company_zone_and_dur
     assert "0612345678" in html
     assert 'datetime="2025-03-10T10:00:00+01:00"' in html
     assert '<td class="duration" data-label="Duration">00:05</td>' in html
-    assert f'src="/me/voicemail/{message.id}/audio/"></audio>' in html
+    assert f'class="button listen" href="/me/voicemail/{message.id}/audio/"' in html
 
 
 def test_a_message_still_being_recorded_is_not_listed(client: Client, carol: Person) -> None:
