@@ -81,13 +81,16 @@ def _company_with_everything(alice: Person, bob: Person, carol: Person) -> Pages
         "/me/settings/",
         "/me/voicemail/",
         "/directory/",
+        "/directory/?q=nobody",
     ]
     admin = [
         "/admin-console/",
         f"/admin-console/users/{bob.user.pk}/",
         f"/admin-console/users/{bob.user.pk}/edit/",
         f"/admin-console/users/{bob.user.pk}/delete/",
+        f"/admin-console/users/{bob.user.pk}/active/",
         f"/admin-console/devices/{device.pk}/reset-password/",
+        f"/admin-console/devices/{device.pk}/delete/",
         "/admin-console/routing/",
         f"/admin-console/routing/speed-dials/{speed_dial.pk}/",
         f"/admin-console/routing/barring/{barring.pk}/",
