@@ -44,10 +44,17 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page()
-            await log_in(page, base_url, "bob")
-            await page.click("#directory-nav")
-            await page.wait_for_url(f"{base_url}/directory/")
+            context = await browser.new_context()
+            first = await context.new_page()
+            await log_in(first, base_url, "bob")
+            await first.click("#directory-nav")
+            await first.wait_for_url(f"{base_url}/directory/")
+            await first.close()
+            # the directory, in a page of its own from the start: every socket it opens is counted
+            page = await context.new_page()
+            sockets: list[str] = []
+            page.on("websocket", lambda socket: sockets.append(socket.url))
+            await page.goto(f"{base_url}/directory/")
             alice_row = page.locator('#directory tr[data-extension="100"]')
             carol_row = page.locator('#directory tr[data-extension="102"]')
             await expect(carol_row).to_contain_text("Carol")
@@ -58,6 +65,8 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
             await page.wait_for_function(
                 "window.istraLive && window.istraLive.connected === true", timeout=10_000
             )
+            # on one socket only, which carries the colleagues' events as well as bob's own
+            assert [url.split("/ws/", 1)[1] for url in sockets] == ["live/?directory=1"]
 
             # when alice turns do not disturb on from her desk phone, then her presence through the API
             async with phone(alice) as alice_phone:
@@ -116,6 +125,7 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
                 await theirs.wait_ended(timeout=5)
                 await expect(carol_row).to_have_attribute("data-phone-state", "idle", timeout=5_000)
             await expect(carol_row).to_have_attribute("data-phone-state", "unavailable", timeout=5_000)
+            assert len(sockets) == 1
         finally:
             await browser.close()
 
