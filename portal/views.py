@@ -139,8 +139,7 @@ def _myistra_page(
         **_banner_context(user),
         "extension": getattr(user, "extension", None),
         "device_forms": device_forms,
-        "rows": calls.history_rows(user),
-        "company": user.company,
+        **_history_context(request, user),
         "section": "myistra",
     }
     return render(request, "portal/myistra.html", context, status=400 if invalid else 200)
@@ -152,13 +151,16 @@ def myistra(request: HttpRequest) -> HttpResponse:
     return _myistra_page(request, _member(request))
 
 
+def _history_context(request: HttpRequest, user: User) -> dict[str, Any]:
+    page = calls.history_page(user, calls.HistoryQuery.from_params(request.GET))
+    return {"rows": page.rows, "history": page, "history_kinds": calls.HISTORY_KINDS, "company": user.company}
+
+
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    """Just the history table, which live.js swaps in when a call ends."""
-    user = _member(request)
-    context = {"rows": calls.history_rows(user), "company": user.company}
-    return render(request, "portal/_history.html", context)
+    """Just the history table (this filter, search and page), which reloads itself when a call ends."""
+    return render(request, "portal/_history.html", _history_context(request, _member(request)))
 
 
 @never_cache
