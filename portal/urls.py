@@ -24,6 +24,7 @@ urlpatterns = [
     path("me/live/", views.live_snapshot, name="live_snapshot"),
     path("me/call-banner/", views.call_banner, name="call_banner"),
     path("me/call/", views.place_call, name="place_call"),
+    path("me/quick-forward/", views.quick_forward, name="quick_forward"),
     path("me/devices/<int:device_id>/", views.device_settings, name="device_settings"),
     # MyIstra: presence and do not disturb, forwarding rules, call settings.
     path("me/dnd/", settings_views.set_dnd, name="set_dnd"),

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from directory.models import User
 from telephony import actions, clicktocall, registrations
+from telephony import quick_forward as quick_forward_actions
 from telephony.actions import SipCredentials
 from telephony.models import CallSettings, Device, Extension
 from voicemail import actions as voicemail_actions
@@ -134,9 +135,12 @@ def _myistra_page(
         (device, invalid[1] if invalid and invalid[0] == device.pk else _device_form(device))
         for device in devices
     ]
+    quick_rule = quick_forward_actions.quick_forward_rule(user)
     context = {
         **status_context(user),
         **_banner_context(user),
+        "forwarding_to_mobile": bool(quick_rule and quick_rule.enabled),
+        "mobile_number": read_call_settings(user).mobile_number,
         "extension": getattr(user, "extension", None),
         "device_forms": device_forms,
         **_history_context(request, user),
@@ -169,6 +173,24 @@ def history(request: HttpRequest) -> HttpResponse:
 def call_banner(request: HttpRequest) -> HttpResponse:
     """Just the call banner, which reloads itself on each live call event."""
     return render(request, "portal/_call_banner.html", _banner_context(_member(request)))
+
+
+@login_required
+@require_POST
+def quick_forward(request: HttpRequest) -> HttpResponse:
+    """MyIstra's switch: forward all my calls to my mobile, on or off."""
+    user = _member(request)
+    on = request.POST.get("on") == "on"
+    try:
+        quick_forward_actions.set_forward_all_to_mobile(user=user, on=on)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("All your calls go to your mobile now.") if on else _("Your calls ring your phones again."),
+        )
+    return redirect("portal:myistra")
 
 
 @login_required
