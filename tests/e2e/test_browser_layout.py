@@ -101,7 +101,7 @@ def _company_with_everything(alice: Person, bob: Person, carol: Person) -> Pages
         "/no-such-page/",
     ]
     return Pages(
-        paths=[("", "/login/")]
+        paths=[("", "/login/"), ("", "/password-reset/"), ("", "/password-reset/sent/")]
         + [("bob", path) for path in me]
         + [("bob", "/admin-console/")]  # a user opening the administrators' portal: 403
         + [("alice", path) for path in admin]
