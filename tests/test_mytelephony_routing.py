@@ -515,3 +515,28 @@ def test_another_companys_page_lists_none_of_acmes_routing(
     assert 'class="barring-row"' not in html
     assert 'class="phone-number-row"' not in html
     assert "+33140000101" not in html
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "portal:routing",
+        "portal:routing_dial_codes",
+        "portal:speed_dial_create",
+        "portal:barring_create",
+        "portal:phone_number_create",
+    ],
+)
+def test_each_routing_page_costs_the_same_queries_however_many_rows(
+    client: Client, alice: Person, bob: Person, name: str, django_assert_max_num_queries: Any
+) -> None:
+    company = _company(alice)
+    for n in range(20):
+        actions.create_speed_dial(company=company, short_number=f"2{n:02d}", number=f"01424242{n:02d}")
+        actions.create_barring_rule(company=company, direction="out", prefix=f"089{n:02d}", user=bob.user)
+        actions.create_phone_number(
+            company=company, number=f"+331400002{n:02d}", destination="user", user=bob.user
+        )
+    _logged_in(client, alice)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse(name)).status_code == 200

@@ -88,6 +88,7 @@ def test_carol_sees_her_message_with_its_caller_time_in_her_company_zone_and_dur
     assert "Dan Durand" in html
     assert "0612345678" in html
     assert 'datetime="2025-03-10T10:00:00+01:00"' in html
+    assert ">10 Mar 2025, 10:00</time>" in html  # day first, 24 h: no US order for a Paris company
     assert '<td class="duration" data-label="Duration">00:05</td>' in html
     assert f'class="button listen" href="/me/voicemail/{message.id}/audio/"' in html
 
