@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -85,7 +86,12 @@ def _credentials_page(
     request: HttpRequest, owner: User, credentials: SipCredentials, *, status: int
 ) -> HttpResponse:
     """The only time a SIP password is shown: it is in this response and nowhere else, not even the DB."""
-    context = {"owner": owner, "credentials": credentials, "section": "mytelephony"}
+    context = {
+        "owner": owner,
+        "credentials": credentials,
+        "realm": django_settings.SIP_REALM,
+        "section": "mytelephony",
+    }
     return render(request, "portal/credentials.html", context, status=status)
 
 

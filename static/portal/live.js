@@ -157,6 +157,18 @@
   // A page that comes back refused (a form sent without script) shows its first error.
   focusFirstError(document.querySelector("main"));
 
+  // --- Copy buttons (the SIP credentials, shown once) ----------------------------------------------
+
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = !navigator.clipboard;
+    button.addEventListener("click", () => {
+      const text = document.getElementById(button.dataset.copy).textContent;
+      navigator.clipboard.writeText(text).then(() => {
+        document.getElementById("copy-status").textContent = button.dataset.copied || "✓ " + text;
+      });
+    });
+  }
+
   // --- Confirmations: a dialog, instead of the confirmation page a link opens without script -------
 
   body.addEventListener("htmx:confirm", (event) => {

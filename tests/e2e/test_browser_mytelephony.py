@@ -41,7 +41,8 @@ async def scenario(base_url: str, bob: Person, erin: User) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page()
+            context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+            page = await context.new_page()
             await log_in(page, base_url, "alice")
             await page.wait_for_url(f"{base_url}/admin-console/")
             await expect(page.locator("#portal-name")).to_have_text("myTelephony")
@@ -92,6 +93,12 @@ async def scenario(base_url: str, bob: Person, erin: User) -> None:
             await expect(page.locator("#confirm-text")).to_contain_text("The phone is logged out at once")
             await page.click("#confirm-button")
             await expect(page.locator("#sip-password")).not_to_be_empty()
+            await expect(page.locator("#sip-realm")).to_have_text("istra")
+            # the password goes to the clipboard in one click, to paste into the phone
+            await page.click('button[data-copy="sip-password"]')
+            await expect(page.locator("#copy-status")).to_have_text("Copied.")
+            password = await page.locator("#sip-password").text_content()
+            assert await page.evaluate("navigator.clipboard.readText()") == password
             await page.goto(f"{base_url}/admin-console/users/{bob.user.pk}/")
             await device_row.locator(".remove-device").click()
             await expect(page.locator("#confirm-text")).to_contain_text("can never register again")
