@@ -25,8 +25,7 @@ HISTORY_KINDS = {
     "placed": _("Placed"),
 }
 
-# One msgid per banner sentence, shared by the server-rendered snapshot and live.js (via data attributes),
-# so the banner reads the same before and after the first live event.
+# One msgid per banner sentence: the banner is rendered on the server, on page load and on each live event.
 BANNER_TEXTS = {
     "ringing_incoming": _("Ringing: call from {peer}"),
     "ringing_outgoing": _("Ringing: calling {peer}"),

@@ -100,7 +100,7 @@ def set_presence(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def status_snapshot(request: HttpRequest) -> JsonResponse:
-    """DND and presence as JSON; live.js reloads them whenever its WebSocket (re)connects."""
+    """DND and presence as JSON, for scripts of the user's own (the page reloads its presence bar)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not authenticated"}, status=401)
     return JsonResponse(_status(read_call_settings(_member(request))))
@@ -225,7 +225,7 @@ def forwarding(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def forwarding_list(request: HttpRequest) -> HttpResponse:
-    """Just the rules table, which live.js swaps in when the settings change elsewhere (*2 on a phone)."""
+    """Just the rules table, which reloads itself when the settings change elsewhere (*2 on a phone)."""
     return render(request, "portal/_forwarding_rules.html", _rules_context(_member(request)))
 
 

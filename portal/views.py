@@ -222,7 +222,7 @@ def place_call(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def live_snapshot(request: HttpRequest) -> JsonResponse:
-    """The call banner's state as JSON; live.js reloads it whenever its WebSocket (re)connects."""
+    """The call banner's state as JSON, for scripts of the user's own (the page reloads the banner)."""
     if not request.user.is_authenticated:
         # 401 rather than a redirect to the login page, which a script could not tell from JSON.
         return JsonResponse({"error": "not authenticated"}, status=401)
@@ -323,7 +323,7 @@ def voicemail(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def voicemail_list(request: HttpRequest) -> HttpResponse:
-    """Just the messages table, which live.js swaps in when the unread count changes."""
+    """Just the messages table, which reloads itself on each live voicemail count."""
     return render(request, "portal/_voicemail_list.html", _voicemail_list_context(_member(request)))
 
 
@@ -340,7 +340,7 @@ def voicemail_badge(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def voicemail_unread(request: HttpRequest) -> JsonResponse:
-    """The badge's count; live.js reloads it whenever its WebSocket (re)connects."""
+    """The unread count as JSON, for scripts of the user's own (the page reloads its badge)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not authenticated"}, status=401)
     return JsonResponse({"unread": voicemails.unread_count(_member(request))})

@@ -10,24 +10,17 @@ import asyncio
 
 import pytest
 from django.db import connection
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 from rest_framework.test import APIClient
 
-from tests.personas import PORTAL_PASSWORD, Person
+from tests.personas import Person
 
+from .browser import log_in
 from .codes import dial_code
 from .conftest import CHROMIUM_ARGS
 from .phones import phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("bridge")]
-
-
-async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_url(f"{base_url}/me/")
 
 
 def _presence_through_the_api(person: Person, presence: str) -> None:
@@ -46,7 +39,7 @@ async def scenario(base_url: str, alice: Person, bob: Person, carol: Person, dav
         try:
             context = await browser.new_context()
             first = await context.new_page()
-            await log_in(first, base_url, "bob")
+            await log_in(first, base_url, "bob", lands="/me/")
             await first.click("#directory-nav")
             await first.wait_for_url(f"{base_url}/directory/")
             await first.close()

@@ -9,22 +9,15 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
-from tests.personas import PORTAL_PASSWORD, Person, record_call
+from tests.personas import Person, record_call
 
+from .browser import log_in
 from .conftest import CHROMIUM_ARGS
 from .phones import phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("bridge")]
-
-
-async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_url(f"{base_url}/me/")
 
 
 async def scenario(base_url: str, bob: Person, carol: Person) -> None:
@@ -32,7 +25,7 @@ async def scenario(base_url: str, bob: Person, carol: Person) -> None:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page()
-            await log_in(page, base_url, "bob")
+            await log_in(page, base_url, "bob", lands="/me/")
             rows = page.locator("#history tr.call-row")
             await expect(rows).to_have_count(3)
             await page.evaluate("window.notReloaded = true")

@@ -19,9 +19,10 @@ from directory import actions as directory_actions
 from telephony import actions, settings_actions
 from telephony.choices import RuleCondition, RuleDestination
 from telephony.models import Device
-from tests.personas import PORTAL_PASSWORD, Person, record_call
+from tests.personas import Person, record_call
 from tests.voicemails import Recorder, leave_message
 
+from .browser import log_in
 from .conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
@@ -113,14 +114,6 @@ def _company_with_everything(alice: Person, bob: Person, carol: Person) -> Pages
     )
 
 
-async def _log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_url(f"{base_url}/**")
-
-
 async def _problems_of(page: Page, url: str) -> list[str]:
     await page.goto(url)
     await page.wait_for_load_state("networkidle")
@@ -164,7 +157,7 @@ async def scenario(base_url: str, pages: Pages, viewport: tuple[int, int]) -> di
                     )
                     contexts[who] = await context.new_page()
                     if who:
-                        await _log_in(contexts[who], base_url, who)
+                        await log_in(contexts[who], base_url, who, lands="/**")
                 problems = await _problems_of(contexts[who], f"{base_url}{path}")
                 if problems:
                     found[f"{who or 'anonymous'} {path}"] = problems

@@ -6,22 +6,15 @@ import asyncio
 import re
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
-from tests.personas import PORTAL_PASSWORD, Person
+from tests.personas import Person
 
+from .browser import log_in
 from .conftest import CHROMIUM_ARGS
 from .phones import phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("bridge")]
-
-
-async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_url(f"{base_url}/me/")
 
 
 async def scenario(base_url: str, bob: Person, carol: Person) -> None:
@@ -29,7 +22,7 @@ async def scenario(base_url: str, bob: Person, carol: Person) -> None:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page()
-            await log_in(page, base_url, "bob")
+            await log_in(page, base_url, "bob", lands="/me/")
             banner = page.locator("#call-banner")
             text = page.locator("#call-banner-text")
             history_rows = page.locator("#history tr.call-row")

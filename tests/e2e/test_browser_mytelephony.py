@@ -10,24 +10,18 @@ import asyncio
 
 import pytest
 from django.db import connection
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
 from directory.models import User
 from telephony import actions
-from tests.personas import PORTAL_PASSWORD, Person
+from tests.personas import Person
 from tests.sipua import USER_AGENT
 
+from .browser import log_in
 from .conftest import CHROMIUM_ARGS
 from .phones import phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("bridge")]
-
-
-async def log_in(page: Page, base_url: str, username: str, password: str = PORTAL_PASSWORD) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", password)
-    await page.click("#login-form button[type=submit]")
 
 
 def _user_exists(username: str) -> bool:

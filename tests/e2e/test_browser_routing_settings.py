@@ -11,24 +11,17 @@ import re
 
 import pytest
 from django.db import connection
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
 from telephony import settings_actions
 from telephony.choices import Presence, RuleCondition
 from telephony.models import CallSettings
-from tests.personas import PORTAL_PASSWORD, Person
+from tests.personas import Person
 
+from .browser import log_in
 from .conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
-
-
-async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_url(f"{base_url}/me/")
 
 
 def _from_the_desk_phone(person: Person, code: str) -> None:
@@ -64,7 +57,7 @@ async def scenario(base_url: str, bob: Person) -> None:
         browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page()
-            await log_in(page, base_url, "bob")
+            await log_in(page, base_url, "bob", lands="/me/")
             dnd_state = page.locator("#dnd-state")
             dnd_toggle = page.locator("#dnd-toggle")
             await expect(dnd_state).to_have_attribute("data-dnd", "off")

@@ -10,12 +10,13 @@ import uuid
 
 import pytest
 from django.db import connection
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
-from tests.personas import PORTAL_PASSWORD, Person
+from tests.personas import Person
 from tests.voicemails import Recorder, leave_message
 from voicemail.models import Message
 
+from .browser import log_in
 from .conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
@@ -44,14 +45,6 @@ def _message_exists(message_id: uuid.UUID) -> bool:
         connection.close()
 
 
-async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_url(f"{base_url}/me/")
-
-
 async def scenario(base_url: str, carol: Person) -> None:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -59,7 +52,7 @@ async def scenario(base_url: str, carol: Person) -> None:
         )
         try:
             page = await browser.new_page()
-            await log_in(page, base_url, "carol")
+            await log_in(page, base_url, "carol", lands="/me/")
             badge = page.locator("#voicemail-badge")
             # given her voicemail page, empty
             await page.click("#voicemail-nav")

@@ -8,21 +8,15 @@ import asyncio
 
 import pytest
 from django.db import connection
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
 from telephony.models import CallSettings, ForwardingRule
-from tests.personas import PORTAL_PASSWORD, Person
+from tests.personas import Person
 
+from .browser import log_in
 from .conftest import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
-
-
-async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
 
 
 def _state_of(person: Person) -> tuple[int, bool]:
