@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Page
 
 from directory import actions as directory_actions
 from telephony import actions, settings_actions
@@ -22,8 +22,7 @@ from telephony.models import Device
 from tests.personas import Person, record_call
 from tests.voicemails import Recorder, leave_message
 
-from .browser import log_in
-from .conftest import CHROMIUM_ARGS
+from .browser import chromium, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -144,25 +143,17 @@ async def _problems_of(page: Page, url: str) -> list[str]:
 
 async def scenario(base_url: str, pages: Pages, viewport: tuple[int, int]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    async with async_playwright() as playwright:
-        browser: Browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        try:
-            contexts: dict[str, Page] = {}
-            for who, path in pages.paths:
-                if who not in contexts:
-                    context = await browser.new_context(
-                        viewport={"width": viewport[0], "height": viewport[1]}
-                    )
-                    contexts[who] = await context.new_page()
-                    if who:
-                        await log_in(contexts[who], base_url, who, lands="/**")
-                problems = await _problems_of(contexts[who], f"{base_url}{path}")
-                if problems:
-                    found[f"{who or 'anonymous'} {path}"] = problems
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        contexts: dict[str, Page] = {}
+        for who, path in pages.paths:
+            if who not in contexts:
+                context = await browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+                contexts[who] = await context.new_page()
+                if who:
+                    await log_in(contexts[who], base_url, who, lands="/**")
+            problems = await _problems_of(contexts[who], f"{base_url}{path}")
+            if problems:
+                found[f"{who or 'anonymous'} {path}"] = problems
     return found
 
 

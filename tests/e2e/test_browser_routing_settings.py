@@ -11,15 +11,14 @@ import re
 
 import pytest
 from django.db import connection
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from telephony import settings_actions
 from telephony.choices import Presence, RuleCondition
 from telephony.models import CallSettings
 from tests.personas import Person
 
-from .browser import log_in
-from .conftest import CHROMIUM_ARGS
+from .browser import chromium, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -53,91 +52,87 @@ def _dnd_of(person: Person) -> bool:
 
 
 async def scenario(base_url: str, bob: Person) -> None:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            await log_in(page, base_url, "bob", lands="/me/")
-            dnd_state = page.locator("#dnd-state")
-            dnd_toggle = page.locator("#dnd-toggle")
-            await expect(dnd_state).to_have_attribute("data-dnd", "off")
-            await expect(dnd_state).to_have_text("Available for calls")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await log_in(page, base_url, "bob", lands="/me/")
+        dnd_state = page.locator("#dnd-state")
+        dnd_toggle = page.locator("#dnd-toggle")
+        await expect(dnd_state).to_have_attribute("data-dnd", "off")
+        await expect(dnd_state).to_have_text("Available for calls")
 
-            # given his forwarding rules, none yet
-            await page.click("#forwarding-nav")
-            await page.wait_for_url(f"{base_url}/me/forwarding/")
-            rows = page.locator("#forwarding-rules tr.rule-row")
-            await expect(rows).to_have_count(0)
+        # given his forwarding rules, none yet
+        await page.click("#forwarding-nav")
+        await page.wait_for_url(f"{base_url}/me/forwarding/")
+        rows = page.locator("#forwarding-rules tr.rule-row")
+        await expect(rows).to_have_count(0)
 
-            # when he forwards calls when busy to an extension nobody has
-            form = page.locator("#add-rule-form")
-            await form.locator("input[name=label]").fill("Busy: to Carol")
-            await form.locator("select[name=condition]").select_option("busy")
-            await form.locator("select[name=destination]").select_option("number")
-            await form.locator("input[name=destination_number]").fill("199")
-            await form.locator("button[type=submit]").click()
+        # when he forwards calls when busy to an extension nobody has
+        form = page.locator("#add-rule-form")
+        await form.locator("input[name=label]").fill("Busy: to Carol")
+        await form.locator("select[name=condition]").select_option("busy")
+        await form.locator("select[name=destination]").select_option("number")
+        await form.locator("input[name=destination_number]").fill("199")
+        await form.locator("button[type=submit]").click()
 
-            # then he is told why, with what he typed kept
-            form = page.locator("#add-rule-form")
-            await expect(form.locator(".errorlist")).to_contain_text(
-                "Extension 199 does not exist in your company."
-            )
-            await expect(form.locator("input[name=label]")).to_have_value("Busy: to Carol")
+        # then he is told why, with what he typed kept
+        form = page.locator("#add-rule-form")
+        await expect(form.locator(".errorlist")).to_contain_text(
+            "Extension 199 does not exist in your company."
+        )
+        await expect(form.locator("input[name=label]")).to_have_value("Busy: to Carol")
 
-            # when he corrects it to carol's 102
-            await form.locator("input[name=destination_number]").fill("102")
-            await form.locator("button[type=submit]").click()
+        # when he corrects it to carol's 102
+        await form.locator("input[name=destination_number]").fill("102")
+        await form.locator("button[type=submit]").click()
 
-            # then the rule is listed, in words
-            await page.wait_for_url(f"{base_url}/me/forwarding/")
-            await expect(rows).to_have_count(1)
-            await expect(rows.first).to_contain_text("Busy: to Carol")
-            await expect(rows.first).to_contain_text("when I am busy")
-            await expect(rows.first).to_contain_text("another number (102)")
+        # then the rule is listed, in words
+        await page.wait_for_url(f"{base_url}/me/forwarding/")
+        await expect(rows).to_have_count(1)
+        await expect(rows.first).to_contain_text("Busy: to Carol")
+        await expect(rows.first).to_contain_text("when I am busy")
+        await expect(rows.first).to_contain_text("another number (102)")
 
-            # when he turns do not disturb on from the page, then off again
-            await dnd_toggle.click()
-            await expect(dnd_state).to_have_attribute("data-dnd", "on")
-            await expect(dnd_state).to_have_text("Do not disturb")
-            await expect(dnd_toggle).to_have_text("Turn do not disturb off")
-            assert await asyncio.to_thread(_dnd_of, bob) is True
-            await dnd_toggle.click()
-            await expect(dnd_state).to_have_attribute("data-dnd", "off")
-            assert await asyncio.to_thread(_dnd_of, bob) is False
+        # when he turns do not disturb on from the page, then off again
+        await dnd_toggle.click()
+        await expect(dnd_state).to_have_attribute("data-dnd", "on")
+        await expect(dnd_state).to_have_text("Do not disturb")
+        await expect(dnd_toggle).to_have_text("Turn do not disturb off")
+        assert await asyncio.to_thread(_dnd_of, bob) is True
+        await dnd_toggle.click()
+        await expect(dnd_state).to_have_attribute("data-dnd", "off")
+        assert await asyncio.to_thread(_dnd_of, bob) is False
 
-            # given the page listening, as first loaded
-            await page.wait_for_function(
-                "window.istraLive && window.istraLive.connected === true", timeout=10_000
-            )
-            await page.evaluate("window.notReloaded = true")
+        # given the page listening, as first loaded
+        await page.wait_for_function(
+            "window.istraLive && window.istraLive.connected === true", timeout=10_000
+        )
+        await page.evaluate("window.notReloaded = true")
 
-            # when he dials *8 on his desk phone
-            await asyncio.to_thread(_from_the_desk_phone, bob, "*8")
+        # when he dials *8 on his desk phone
+        await asyncio.to_thread(_from_the_desk_phone, bob, "*8")
 
-            # then the page shows do not disturb at once
-            await expect(dnd_state).to_have_attribute("data-dnd", "on", timeout=5_000)
-            await expect(dnd_state).to_have_text("Do not disturb")
-            await expect(dnd_toggle).to_have_text("Turn do not disturb off")
+        # then the page shows do not disturb at once
+        await expect(dnd_state).to_have_attribute("data-dnd", "on", timeout=5_000)
+        await expect(dnd_state).to_have_text("Do not disturb")
+        await expect(dnd_toggle).to_have_text("Turn do not disturb off")
 
-            # when his presence changes elsewhere (another browser, the API)
-            await asyncio.to_thread(_set_presence, bob, Presence.HOLIDAY)
+        # when his presence changes elsewhere (another browser, the API)
+        await asyncio.to_thread(_set_presence, bob, Presence.HOLIDAY)
 
-            # then the selector follows
-            await expect(page.locator("#presence")).to_have_value("holiday", timeout=5_000)
+        # then the selector follows
+        await expect(page.locator("#presence")).to_have_value("holiday", timeout=5_000)
 
-            # when he dials *2 103: forward every call to dave
-            await asyncio.to_thread(_from_the_desk_phone, bob, "*2103")
+        # when he dials *2 103: forward every call to dave
+        await asyncio.to_thread(_from_the_desk_phone, bob, "*2103")
 
-            # then the new rule appears in his list, first, marked as set from his phone
-            await expect(rows).to_have_count(2, timeout=5_000)
-            await expect(rows.first).to_contain_text("from my phone")
-            await expect(rows.first).to_contain_text(re.compile(r"always"))
-            await expect(rows.first).to_contain_text("another number (103)")
+        # then the new rule appears in his list, first, marked as set from his phone
+        await expect(rows).to_have_count(2, timeout=5_000)
+        await expect(rows.first).to_contain_text("from my phone")
+        await expect(rows.first).to_contain_text(re.compile(r"always"))
+        await expect(rows.first).to_contain_text("another number (103)")
 
-            # and all of it happened on the page as loaded
-            assert await page.evaluate("window.notReloaded") is True
-        finally:
-            await browser.close()
+        # and all of it happened on the page as loaded
+        assert await page.evaluate("window.notReloaded") is True
 
 
 def test_a_rule_added_in_myistra_is_listed_and_settings_from_the_desk_phone_show_live(

@@ -10,14 +10,13 @@ import uuid
 
 import pytest
 from django.db import connection
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from tests.personas import Person
 from tests.voicemails import Recorder, leave_message
 from voicemail.models import Message
 
-from .browser import log_in
-from .conftest import CHROMIUM_ARGS
+from .browser import chromium, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -46,76 +45,70 @@ def _message_exists(message_id: uuid.UUID) -> bool:
 
 
 async def scenario(base_url: str, carol: Person) -> None:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, "--mute-audio"]
+    async with chromium("--mute-audio") as browser:
+        page = await browser.new_page()
+        await log_in(page, base_url, "carol", lands="/me/")
+        badge = page.locator("#voicemail-badge")
+        # given her voicemail page, empty
+        await page.click("#voicemail-nav")
+        await page.wait_for_url(f"{base_url}/me/voicemail/")
+        rows = page.locator("#voicemail-list tr.voicemail-row")
+        await expect(rows).to_have_count(0)
+        await expect(page.locator("#voicemail-list tr.empty")).to_be_visible()
+        await expect(badge).to_have_text("0")
+        await expect(badge).to_be_hidden()
+        await page.wait_for_function(
+            "window.istraLive && window.istraLive.connected === true", timeout=10_000
         )
-        try:
-            page = await browser.new_page()
-            await log_in(page, base_url, "carol", lands="/me/")
-            badge = page.locator("#voicemail-badge")
-            # given her voicemail page, empty
-            await page.click("#voicemail-nav")
-            await page.wait_for_url(f"{base_url}/me/voicemail/")
-            rows = page.locator("#voicemail-list tr.voicemail-row")
-            await expect(rows).to_have_count(0)
-            await expect(page.locator("#voicemail-list tr.empty")).to_be_visible()
-            await expect(badge).to_have_text("0")
-            await expect(badge).to_be_hidden()
-            await page.wait_for_function(
-                "window.istraLive && window.istraLive.connected === true", timeout=10_000
-            )
-            await page.evaluate("window.notReloaded = true")
+        await page.evaluate("window.notReloaded = true")
 
-            # when a caller leaves her a 3 s message
-            message_id = await asyncio.to_thread(_leave_carol_a_message, carol)
+        # when a caller leaves her a 3 s message
+        message_id = await asyncio.to_thread(_leave_carol_a_message, carol)
 
-            # then, without a reload, the badge says 1 and the message is listed, unread
-            await expect(badge).to_have_text("1", timeout=5_000)
-            await expect(badge).to_be_visible()
-            await expect(rows).to_have_count(1, timeout=5_000)
-            row = page.locator(f'#voicemail-list tr.voicemail-row[data-message-id="{message_id}"]')
-            await expect(row).to_have_class(re.compile(r"\bunread\b"))
-            await expect(row).to_contain_text("Dan Durand")
-            await expect(row).to_contain_text("00:03")
+        # then, without a reload, the badge says 1 and the message is listed, unread
+        await expect(badge).to_have_text("1", timeout=5_000)
+        await expect(badge).to_be_visible()
+        await expect(rows).to_have_count(1, timeout=5_000)
+        row = page.locator(f'#voicemail-list tr.voicemail-row[data-message-id="{message_id}"]')
+        await expect(row).to_have_class(re.compile(r"\bunread\b"))
+        await expect(row).to_contain_text("Dan Durand")
+        await expect(row).to_contain_text("00:03")
 
-            # when she presses Listen on the message
-            await row.locator("a.listen").click()
-            audio = page.locator("#voicemail-player")
+        # when she presses Listen on the message
+        await row.locator("a.listen").click()
+        audio = page.locator("#voicemail-player")
 
-            # then it plays, from the server, and is read: the row loses its mark, the badge goes
-            await page.wait_for_function(
-                "(audio) => audio.currentTime > 0.2 || audio.ended",
-                arg=await audio.element_handle(),
-                timeout=10_000,
-            )
-            await expect(row).not_to_have_class(re.compile(r"\bunread\b"), timeout=5_000)
-            await expect(row.locator("button.mark-read")).to_have_count(0)
-            await expect(badge).to_have_text("0", timeout=5_000)
-            await expect(badge).to_be_hidden()
-            # and the list refreshed meanwhile: the message goes on playing
-            played = await audio.evaluate("(audio) => audio.currentTime")
-            await page.wait_for_function(
-                "([audio, t]) => audio.currentTime > t || audio.ended",
-                arg=[await audio.element_handle(), played],
-                timeout=5_000,
-            )
+        # then it plays, from the server, and is read: the row loses its mark, the badge goes
+        await page.wait_for_function(
+            "(audio) => audio.currentTime > 0.2 || audio.ended",
+            arg=await audio.element_handle(),
+            timeout=10_000,
+        )
+        await expect(row).not_to_have_class(re.compile(r"\bunread\b"), timeout=5_000)
+        await expect(row.locator("button.mark-read")).to_have_count(0)
+        await expect(badge).to_have_text("0", timeout=5_000)
+        await expect(badge).to_be_hidden()
+        # and the list refreshed meanwhile: the message goes on playing
+        played = await audio.evaluate("(audio) => audio.currentTime")
+        await page.wait_for_function(
+            "([audio, t]) => audio.currentTime > t || audio.ended",
+            arg=[await audio.element_handle(), played],
+            timeout=5_000,
+        )
 
-            # when she deletes it, and says yes when asked
-            await row.locator(".delete").click()
-            dialog = page.locator("#confirm-dialog")
-            await expect(dialog).to_be_visible()
-            await expect(dialog).to_contain_text("Delete this message?")
-            await dialog.locator(".confirm-yes").click()
+        # when she deletes it, and says yes when asked
+        await row.locator(".delete").click()
+        dialog = page.locator("#confirm-dialog")
+        await expect(dialog).to_be_visible()
+        await expect(dialog).to_contain_text("Delete this message?")
+        await dialog.locator(".confirm-yes").click()
 
-            # then it is gone, from the page and from the platform
-            await expect(rows).to_have_count(0, timeout=5_000)
-            await expect(page.locator("#voicemail-list tr.empty")).to_be_visible()
-            assert not await asyncio.to_thread(_message_exists, message_id)
-            # and all of it happened on the page as first loaded
-            assert await page.evaluate("window.notReloaded") is True
-        finally:
-            await browser.close()
+        # then it is gone, from the page and from the platform
+        await expect(rows).to_have_count(0, timeout=5_000)
+        await expect(page.locator("#voicemail-list tr.empty")).to_be_visible()
+        assert not await asyncio.to_thread(_message_exists, message_id)
+        # and all of it happened on the page as first loaded
+        assert await page.evaluate("window.notReloaded") is True
 
 
 def test_a_message_appears_live_is_read_by_playing_it_and_deleted(web_server: str, carol: Person) -> None:
