@@ -69,7 +69,14 @@ async def scenario(base_url: str, bob: Person) -> None:
         # when he forwards calls when busy to an extension nobody has
         form = page.locator("#add-rule-form")
         await form.locator("input[name=label]").fill("Busy: to Carol")
+        # (the form shows only the fields his choices need)
+        await form.locator("select[name=condition]").select_option("no_answer")
+        await expect(form.locator("input[name=no_answer_after]")).to_be_visible()
         await form.locator("select[name=condition]").select_option("busy")
+        await expect(form.locator("input[name=no_answer_after]")).to_be_hidden()
+        await form.locator("select[name=destination]").select_option("voicemail")
+        await expect(form.locator("input[name=destination_number]")).to_be_hidden()
+        await expect(form.locator("input[name=time_from]")).to_be_hidden()  # behind "only at some times"
         await form.locator("select[name=destination]").select_option("number")
         await form.locator("input[name=destination_number]").fill("199")
         await form.locator("button[type=submit]").click()
