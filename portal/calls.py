@@ -133,6 +133,15 @@ def history_page(user: User, query: HistoryQuery, *, per_page: int = HISTORY_PAG
     return HistoryPage(rows=rows, query=query, has_previous=query.page > 1, has_next=len(found) > per_page)
 
 
+def missed_count(user: User, *, since: Any) -> int:
+    """How many calls to the user nobody answered since `since`: MyIstra's home says it first."""
+    assert user.company_id is not None
+    calls = Call.objects.for_company(user.company_id).history_for(user.id)
+    return (
+        calls.exclude(caller_user_id=user.id).filter(answered_at__isnull=True, started_at__gte=since).count()
+    )
+
+
 def active_call_event(user: User) -> CallEvent | None:
     """The user's most recent call still in progress, if any: what the banner shows on page load."""
     assert user.company_id is not None

@@ -8,6 +8,7 @@ are simply not found; a voicemail message, within the requesting user's own mail
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -146,6 +147,8 @@ def _myistra_page(
         **status_context(user),
         **_banner_context(user),
         "forwarding_to_mobile": bool(quick_rule and quick_rule.enabled),
+        "missed_this_week": calls.missed_count(user, since=timezone.now() - timedelta(days=7)),
+        "new_messages": voicemails.unread_count(user),
         "mobile_number": read_call_settings(user).mobile_number,
         "extension": getattr(user, "extension", None),
         "device_forms": device_forms,

@@ -102,3 +102,19 @@ def test_a_page_of_history_costs_the_same_queries_however_long_it_is(
     with django_assert_max_num_queries(4):  # session, user, company (its time zone), the page of calls
         response = client.get(reverse("portal:history"), {"kind": "missed", "page": "2"})
     assert len(_directions(response.content.decode())) == 31 - calls.HISTORY_PAGE
+
+
+def test_the_home_says_first_how_many_calls_were_missed_this_week_and_new_messages(
+    client: Client, bob: Person, carol: Person
+) -> None:
+    from django.utils import timezone
+
+    now = timezone.now()
+    record_call(carol, bob, at=now - timedelta(days=1), answered=False)
+    record_call(carol, bob, at=now - timedelta(days=2), answered=False)
+    record_call(carol, bob, at=now - timedelta(days=9), answered=False)  # last week's
+    record_call(carol, bob, at=now - timedelta(days=1), answered=True)
+    client.force_login(bob.user)
+    html = client.get(reverse("portal:myistra")).content.decode()
+    assert ">2 missed calls this week</a>" in html
+    assert ">0 new messages</a>" in html
