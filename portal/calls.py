@@ -14,6 +14,7 @@ from directory.models import User
 from telephony.choices import CallState
 from telephony.events import CallEvent, call_event_for, peer_of
 from telephony.models import Call
+from voicemail.models import Message
 
 HISTORY_LIMIT = 50
 HISTORY_PAGE = 25
@@ -39,6 +40,7 @@ class HistoryRow:
     direction: str  # placed, received or missed
     peer_name: str
     peer_number: str
+    message_id: str = ""  # the voicemail message the caller left the user in this call, if any
 
 
 def peer_label(name: str, number: str) -> str:
@@ -124,11 +126,25 @@ def history_page(user: User, query: HistoryQuery, *, per_page: int = HISTORY_PAG
         )
     start = (query.page - 1) * per_page
     found = list(calls[start : start + per_page + 1])
+    # The messages these calls left the user, in one query for the page.
+    messages = dict(
+        Message.objects.stored()
+        .of_user(user.pk)
+        .filter(call_id__in=[call.id for call in found[:per_page]])
+        .values_list("call_id", "id")
+    )
     rows = []
     for call in found[:per_page]:
         name, number = peer_of(call, user.id)
+        message = messages.get(call.id)
         rows.append(
-            HistoryRow(call=call, direction=call.direction_for(user.id), peer_name=name, peer_number=number)
+            HistoryRow(
+                call=call,
+                direction=call.direction_for(user.id),
+                peer_name=name,
+                peer_number=number,
+                message_id=str(message) if message else "",
+            )
         )
     return HistoryPage(rows=rows, query=query, has_previous=query.page > 1, has_next=len(found) > per_page)
 

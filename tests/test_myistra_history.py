@@ -99,7 +99,9 @@ def test_a_page_of_history_costs_the_same_queries_however_long_it_is(
     client: Client, bob: Person, history: None, django_assert_max_num_queries: Any
 ) -> None:
     client.force_login(bob.user)
-    with django_assert_max_num_queries(4):  # session, user, company (its time zone), the page of calls
+    with django_assert_max_num_queries(
+        5
+    ):  # session, user, company (its time zone), the calls, their messages
         response = client.get(reverse("portal:history"), {"kind": "missed", "page": "2"})
     assert len(_directions(response.content.decode())) == 31 - calls.HISTORY_PAGE
 
@@ -118,3 +120,21 @@ def test_the_home_says_first_how_many_calls_were_missed_this_week_and_new_messag
     html = client.get(reverse("portal:myistra")).content.decode()
     assert ">2 missed calls this week</a>" in html
     assert ">0 new messages</a>" in html
+
+
+def test_a_call_that_left_a_message_links_to_it(client: Client, bob: Person, carol: Person) -> None:
+    from tests.voicemails import Recorder, leave_message
+
+    call_id = record_call(carol, bob, at=T0, answered=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("voicemail.mwi.publish", Recorder())
+        patch.setattr("voicemail.tasks.notify_new_message", Recorder())
+        message = leave_message(bob, seconds=2, at=T0)
+    from voicemail.models import Message
+
+    Message.objects.filter(pk=message.id).update(call_id=call_id)
+    record_call(carol, bob, at=T0 + timedelta(minutes=5), answered=False)  # left nothing
+    client.force_login(bob.user)
+    html = client.get(reverse("portal:history")).content.decode()
+    assert html.count('class="left-message"') == 1
+    assert f'href="/me/voicemail/#message-{message.id}"' in html
