@@ -1,5 +1,6 @@
-"""In Chromium, at a desktop's 1440x900 and a phone's 390x844: every page of the portals fits the
-screen (the document is no wider than the viewport: no sideways scrolling), and axe-core, injected
+"""In Chromium, at a desktop's 1440x900 and a phone's 390x844 (and a small one's 360x740): every page
+of the portals fits the screen (the document is no wider than the viewport: no sideways scrolling),
+and axe-core, injected
 into the page, finds no violation of WCAG 2.1 A or AA. The pages hold data (rules, messages, calls,
 numbers, a site), so their tables are measured full."""
 
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("tra
 # axe-core 4.11.0 from the npm registry (MPL-2.0), kept beside this test: tests/vendor/README.md.
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core-4.11.0.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844)}
+VIEWPORTS = {"desktop": (1440, 900), "phone": (390, 844), "small phone": (360, 740)}
 
 
 @pytest.fixture(autouse=True)
