@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
-from telephony import settings_actions
+from telephony import settings_actions, status_profiles
 from telephony.choices import Presence, RuleCondition, RuleDestination, RuleOrigin
 from telephony.models import CallSettings, Device, Extension, ForwardingRule, PhoneNumber
 
@@ -42,6 +42,7 @@ from .forms import (
     ScreeningForm,
     add_action_errors,
 )
+from .user_forms import StatusProfileForm
 from .views import _from_script, _member, read_call_settings, status_context
 
 # --- Presence and do not disturb (at the top of every MyIstra page) ------------------------------
@@ -177,16 +178,36 @@ def _rule_form(data: Any = None, *, rule: ForwardingRule | None = None) -> Forwa
     return ForwardingRuleForm(data, initial=initial, auto_id="rule-%s")
 
 
+def _profile_forms(user: User, refused: tuple[str, StatusProfileForm] | None = None) -> list[Any]:
+    """Each presence state with its profile's form (the refused one as it was sent)."""
+    profiles = status_profiles.profiles_of(user)
+    rows = []
+    for presence, label in Presence.choices:
+        rule = profiles.get(presence)
+        if refused and refused[0] == presence:
+            form = refused[1]
+        else:
+            initial = {"destination": rule.destination, "number": rule.destination_number} if rule else {}
+            form = StatusProfileForm(initial=initial, auto_id=f"profile-{presence}-%s")
+        rows.append((presence, label, form))
+    return rows
+
+
 def _forwarding_page(
-    request: HttpRequest, user: User, form: ForwardingRuleForm | None = None
+    request: HttpRequest,
+    user: User,
+    form: ForwardingRuleForm | None = None,
+    *,
+    profile: tuple[str, StatusProfileForm] | None = None,
 ) -> HttpResponse:
     context = {
         **status_context(user),
         **_rules_context(user),
+        "profiles": _profile_forms(user, profile),
         "form": form or _rule_form(),
         "section": "forwarding",
     }
-    return render(request, "portal/forwarding.html", context, status=400 if form else 200)
+    return render(request, "portal/forwarding.html", context, status=400 if form or profile else 200)
 
 
 def _own_rule(request: HttpRequest, rule_id: int) -> ForwardingRule:
@@ -227,6 +248,37 @@ def forwarding(request: HttpRequest) -> HttpResponse:
 def forwarding_list(request: HttpRequest) -> HttpResponse:
     """Just the rules table, which reloads itself when the settings change elsewhere (*2 on a phone)."""
     return render(request, "portal/_forwarding_rules.html", _rules_context(_member(request)))
+
+
+@login_required
+@require_POST
+def status_profile(request: HttpRequest, presence: str) -> HttpResponse:
+    """Where calls go while the user is in this presence state."""
+    user = _member(request)
+    if presence not in Presence.values:
+        return HttpResponseBadRequest(_("Unknown presence state."))
+    form = StatusProfileForm(request.POST, auto_id=f"profile-{presence}-%s")
+    if form.is_valid():
+        try:
+            status_profiles.set_status_forwarding(
+                user=user,
+                presence=presence,
+                destination=form.cleaned_data["destination"],
+                number=form.cleaned_data["number"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):  # the rule's number is this form's
+                error = ValidationError(
+                    {
+                        "number" if field == "destination_number" else field: messages_
+                        for field, messages_ in error.message_dict.items()
+                    }
+                )
+            add_action_errors(form, error)
+    if not form.is_valid():
+        return _forwarding_page(request, user, profile=(presence, form))
+    messages.success(request, _("Saved: when you are %(presence)s.") % {"presence": Presence(presence).label})
+    return redirect("portal:forwarding")
 
 
 @login_required

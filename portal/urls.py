@@ -65,6 +65,7 @@ urlpatterns = [
     path("me/forwarding/", settings_views.forwarding, name="forwarding"),
     path("me/forwarding/list/", settings_views.forwarding_list, name="forwarding_list"),
     path("me/forwarding/new/", settings_views.forwarding_create, name="forwarding_create"),
+    path("me/forwarding/profiles/<str:presence>/", settings_views.status_profile, name="status_profile"),
     path("me/forwarding/<int:rule_id>/", settings_views.forwarding_edit, name="forwarding_edit"),
     path(
         "me/forwarding/<int:rule_id>/enabled/", settings_views.forwarding_enabled, name="forwarding_enabled"

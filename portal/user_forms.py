@@ -1,4 +1,5 @@
-"""myTelephony's forms for a user after creation: who they are, and their portal password."""
+"""Forms of a user's life: myTelephony's (who they are, their portal password) and MyIstra's status
+profiles."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from telephony.choices import RuleDestination
 from telephony.models import extension_number_validator
 
 
@@ -34,3 +36,19 @@ class PortalPasswordForm(forms.Form):
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
             self.add_error("password_again", _("The two passwords differ."))
         return data
+
+
+class StatusProfileForm(forms.Form):
+    """Where calls go while I am in one presence state (MyIstra's status profiles)."""
+
+    destination = forms.ChoiceField(
+        label=_("Calls go to"),
+        required=False,
+        choices=[("", _("my phones, as usual")), *RuleDestination.choices],
+    )
+    number = forms.CharField(
+        label=_("Number"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "placeholder": "102, 0612345678"}),
+    )
