@@ -1,8 +1,9 @@
 """In Chromium: bob adds a forwarding rule in MyIstra (a wrong extension is refused first) and sees it
 listed; he turns do not disturb on and off from the page; then what his desk phone's dial codes do
-(*8, *2 103) shows on his open page at once, without a reload. No Asterisk: the test runs the
-settings writes a dial code runs, in its own process, and the live events travel through Redis and
-the real web server to the browser."""
+(*8, *2 103) shows on his open page at once, without a reload; last, he gives his "in a meeting"
+presence its own forwarding (a status profile), a wrong number refused in place first. No Asterisk:
+the test runs the settings writes a dial code runs, in its own process, and the live events travel
+through Redis and the real web server to the browser."""
 
 from __future__ import annotations
 
@@ -137,6 +138,24 @@ async def scenario(base_url: str, bob: Person) -> None:
         await expect(rows.first).to_contain_text("from my phone")
         await expect(rows.first).to_contain_text(re.compile(r"always"))
         await expect(rows.first).to_contain_text("another number (103)")
+
+        # when he says that in a meeting his calls go to carol (a status profile), a wrong number first
+        profile = page.locator("#profile-meeting")
+        await expect(profile.locator("input[name=number]")).to_be_hidden()
+        await profile.locator("select[name=destination]").select_option("number")
+        await profile.locator("input[name=number]").fill("199")
+        await profile.locator("button[type=submit]").click()
+        await expect(page.locator("#profile-meeting .errorlist")).to_contain_text(
+            "Extension 199 does not exist"
+        )
+        await expect(page.locator("#profile-meeting input[name=number]")).to_be_focused()
+        await page.locator("#profile-meeting input[name=number]").fill("102")
+        await page.locator("#profile-meeting button[type=submit]").click()
+
+        # then it is saved, and listed among his rules as one keyed on that presence
+        await expect(page.locator("#messages")).to_contain_text("Saved: when you are in a meeting.")
+        await expect(rows).to_have_count(3, timeout=5_000)
+        await expect(page.locator("#forwarding-rules")).to_contain_text("When I am in a meeting")
 
         # and all of it happened on the page as loaded
         assert await page.evaluate("window.notReloaded") is True
