@@ -28,6 +28,7 @@ class Colleague:
     presence: str
     dnd: bool
     phone_state: str
+    site: str = ""  # the site's name, empty for a company of one site
 
     @property
     def presence_label(self) -> str:
@@ -73,7 +74,7 @@ def colleagues(company_id: int, *, search: str = "") -> list[Colleague]:
     request to Asterisk (which phones are registered)."""
     matching = _matching(
         User.objects.filter(company_id=company_id, is_active=True)
-        .select_related("extension", "call_settings")
+        .select_related("extension", "call_settings", "site")
         .prefetch_related(
             Prefetch(
                 "phone_numbers",
@@ -102,6 +103,7 @@ def colleagues(company_id: int, *, search: str = "") -> list[Colleague]:
                 phone_state=states.get(
                     user.pk, PhoneState.UNAVAILABLE if user.pk in unavailable else PhoneState.IDLE
                 ),
+                site=user.site.name if user.site else "",
             )
         )
     return lines

@@ -1,5 +1,5 @@
 """myCompany's directory: the colleagues of the user's own company, their presence, do not disturb and
-phone state (kept live by static/portal/directory.js), and a button that calls them through the user's
+phone state (kept live by static/portal/live.js), and a button that calls them through the user's
 own phone (click-to-call: the user's phone rings first)."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _status(colleague: Colleague) -> dict[str, Any]:
 
 
 def _labels() -> dict[str, Any]:
-    """What directory.js writes when an event changes a line: the same words as the page."""
+    """What live.js writes when an event changes a line: the same words as the page."""
     return {
         "presence": {str(value): str(label) for value, label in Presence.choices},
         "phone_state": {str(value): str(label) for value, label in PhoneState.choices},
@@ -60,7 +60,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def directory_status(request: HttpRequest) -> JsonResponse:
-    """Every line's status as JSON; directory.js reloads it whenever its WebSocket (re)connects."""
+    """Every line's status as JSON (the page itself reloads its table on each (re)connection)."""
     if not request.user.is_authenticated:
         # 401 rather than a redirect to the login page, which a script could not tell from JSON.
         return JsonResponse({"error": "not authenticated"}, status=401)
@@ -97,7 +97,8 @@ def directory_call(request: HttpRequest) -> HttpResponse:
         "number": extension.number,
     }
     if _from_script(request):
-        return JsonResponse({"ok": error is None, "message": text}, status=400 if error else 200)
+        context = {"feedback": text, "feedback_error": error is not None}
+        return render(request, "portal/_directory_feedback.html", context)
     if error:
         messages.error(request, text)
     else:

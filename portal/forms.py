@@ -259,7 +259,7 @@ class ForwardingRuleForm(forms.Form):
         help_text=_("For “these callers only”: their numbers, separated by commas."),
     )
     destination = forms.ChoiceField(
-        label=_("To"), choices=RuleDestination.choices, initial=RuleDestination.NUMBER
+        label=_("Forward to"), choices=RuleDestination.choices, initial=RuleDestination.NUMBER
     )
     destination_number = forms.CharField(
         label=_("Number"), required=False, max_length=30, widget=NUMBER_WIDGET, help_text=OUTSIDE_NUMBER_HELP
@@ -280,10 +280,10 @@ class ForwardingRuleForm(forms.Form):
         help_text=_("None ticked: every day."),
     )
     time_from = forms.TimeField(
-        label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=_("Starting at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     time_to = forms.TimeField(
-        label=_("To"),
+        label=_("Ending at"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=_("In your company's time zone; leave both empty for the whole day."),

@@ -34,7 +34,7 @@ def security(request: HttpRequest) -> HttpResponse:
         request,
         "portal/sip_security.html",
         {
-            "section": "mytelephony",
+            "section": "security",
             "company": company,
             "blocks": queries.company_blocks(company, now),
             "usage": usage,

@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -25,10 +26,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
-from telephony import settings_actions
+from telephony import settings_actions, status_profiles
 from telephony.choices import Presence, RuleCondition, RuleDestination, RuleOrigin
 from telephony.models import CallSettings, Device, Extension, ForwardingRule, PhoneNumber
 
+from .confirm import confirmation_page
 from .forms import (
     CallWaitingForm,
     DndForm,
@@ -40,6 +42,7 @@ from .forms import (
     ScreeningForm,
     add_action_errors,
 )
+from .user_forms import StatusProfileForm
 from .views import _from_script, _member, read_call_settings, status_context
 
 # --- Presence and do not disturb (at the top of every MyIstra page) ------------------------------
@@ -57,6 +60,18 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
+def _status_bar(request: HttpRequest, user: User) -> HttpResponse:
+    return render(request, "portal/_status_bar.html", status_context(user))
+
+
+@never_cache
+@login_required
+@require_GET
+def status_bar(request: HttpRequest) -> HttpResponse:
+    """Just the presence bar, which reloads itself on each live settings event."""
+    return _status_bar(request, _member(request))
+
+
 @login_required
 @require_POST
 def set_dnd(request: HttpRequest) -> HttpResponse:
@@ -64,9 +79,9 @@ def set_dnd(request: HttpRequest) -> HttpResponse:
     form = DndForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Do not disturb is on or off."))
-    call_settings = settings_actions.set_dnd(user, form.cleaned_data["dnd"] == "on")
+    settings_actions.set_dnd(user, form.cleaned_data["dnd"] == "on")
     if _from_script(request):
-        return JsonResponse(_status(call_settings))
+        return _status_bar(request, user)
     return _back(request, "portal:myistra")
 
 
@@ -77,16 +92,16 @@ def set_presence(request: HttpRequest) -> HttpResponse:
     form = PresenceForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Unknown presence state."))
-    call_settings = settings_actions.set_presence(user, form.cleaned_data["presence"])
+    settings_actions.set_presence(user, form.cleaned_data["presence"])
     if _from_script(request):
-        return JsonResponse(_status(call_settings))
+        return _status_bar(request, user)
     return _back(request, "portal:myistra")
 
 
 @never_cache
 @require_GET
 def status_snapshot(request: HttpRequest) -> JsonResponse:
-    """DND and presence as JSON; live.js reloads them whenever its WebSocket (re)connects."""
+    """DND and presence as JSON, for scripts of the user's own (the page reloads its presence bar)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not authenticated"}, status=401)
     return JsonResponse(_status(read_call_settings(_member(request))))
@@ -163,16 +178,36 @@ def _rule_form(data: Any = None, *, rule: ForwardingRule | None = None) -> Forwa
     return ForwardingRuleForm(data, initial=initial, auto_id="rule-%s")
 
 
+def _profile_forms(user: User, refused: tuple[str, StatusProfileForm] | None = None) -> list[Any]:
+    """Each presence state with its profile's form (the refused one as it was sent)."""
+    profiles = status_profiles.profiles_of(user)
+    rows = []
+    for presence, label in Presence.choices:
+        rule = profiles.get(presence)
+        if refused and refused[0] == presence:
+            form = refused[1]
+        else:
+            initial = {"destination": rule.destination, "number": rule.destination_number} if rule else {}
+            form = StatusProfileForm(initial=initial, auto_id=f"profile-{presence}-%s")
+        rows.append((presence, label, form))
+    return rows
+
+
 def _forwarding_page(
-    request: HttpRequest, user: User, form: ForwardingRuleForm | None = None
+    request: HttpRequest,
+    user: User,
+    form: ForwardingRuleForm | None = None,
+    *,
+    profile: tuple[str, StatusProfileForm] | None = None,
 ) -> HttpResponse:
     context = {
         **status_context(user),
         **_rules_context(user),
+        "profiles": _profile_forms(user, profile),
         "form": form or _rule_form(),
         "section": "forwarding",
     }
-    return render(request, "portal/forwarding.html", context, status=400 if form else 200)
+    return render(request, "portal/forwarding.html", context, status=400 if form or profile else 200)
 
 
 def _own_rule(request: HttpRequest, rule_id: int) -> ForwardingRule:
@@ -211,8 +246,39 @@ def forwarding(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def forwarding_list(request: HttpRequest) -> HttpResponse:
-    """Just the rules table, which live.js swaps in when the settings change elsewhere (*2 on a phone)."""
+    """Just the rules table, which reloads itself when the settings change elsewhere (*2 on a phone)."""
     return render(request, "portal/_forwarding_rules.html", _rules_context(_member(request)))
+
+
+@login_required
+@require_POST
+def status_profile(request: HttpRequest, presence: str) -> HttpResponse:
+    """Where calls go while the user is in this presence state."""
+    user = _member(request)
+    if presence not in Presence.values:
+        return HttpResponseBadRequest(_("Unknown presence state."))
+    form = StatusProfileForm(request.POST, auto_id=f"profile-{presence}-%s")
+    if form.is_valid():
+        try:
+            status_profiles.set_status_forwarding(
+                user=user,
+                presence=presence,
+                destination=form.cleaned_data["destination"],
+                number=form.cleaned_data["number"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):  # the rule's number is this form's
+                error = ValidationError(
+                    {
+                        "number" if field == "destination_number" else field: messages_
+                        for field, messages_ in error.message_dict.items()
+                    }
+                )
+            add_action_errors(form, error)
+    if not form.is_valid():
+        return _forwarding_page(request, user, profile=(presence, form))
+    messages.success(request, _("Saved: when you are %(presence)s.") % {"presence": Presence(presence).label})
+    return redirect("portal:forwarding")
 
 
 @login_required
@@ -262,6 +328,15 @@ def forwarding_enabled(request: HttpRequest, rule_id: int) -> HttpResponse:
             request,
             _("This rule cannot be switched on: %(reason)s") % {"reason": " ".join(error.messages)},
         )
+    return _after_rule_change(request, rule.user)
+
+
+def _after_rule_change(request: HttpRequest, user: User) -> HttpResponse:
+    """The rules list for htmx (with the messages, out of band); the page without script."""
+    if _from_script(request):
+        return render(
+            request, "portal/_forwarding_rules.html", {**_rules_context(user), "oob_messages": True}
+        )
     return redirect("portal:forwarding")
 
 
@@ -273,15 +348,25 @@ def forwarding_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     if direction not in ("up", "down"):
         return HttpResponseBadRequest(_("Move a rule up or down."))
     settings_actions.move_forwarding_rule(rule, up=direction == "up")
-    return redirect("portal:forwarding")
+    return _after_rule_change(request, rule.user)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def forwarding_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
-    settings_actions.delete_forwarding_rule(_own_rule(request, rule_id))
+    rule = _own_rule(request, rule_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Delete a forwarding rule"),
+            question=_("Delete the rule “%(rule)s”? Calls it forwarded will ring your phones again.")
+            % {"rule": rule.label or rule.get_condition_display()},
+            back=reverse("portal:forwarding"),
+            section="forwarding",
+        )
+    settings_actions.delete_forwarding_rule(rule)
     messages.success(request, _("Forwarding rule deleted."))
-    return redirect("portal:forwarding")
+    return _after_rule_change(request, rule.user)
 
 
 # --- Numbers, caller id, black and white lists, call waiting, remote terminals ---------------------
@@ -459,10 +544,20 @@ def remote_terminal_update(request: HttpRequest, device_id: int) -> HttpResponse
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remote_terminal_delete(request: HttpRequest, device_id: int) -> HttpResponse:
     user = _member(request)
     device = _own_device(request, device_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Remove a remote terminal"),
+            question=_("Remove %(label)s (%(number)s)? It will no longer ring with your phones.")
+            % {"label": device.label, "number": device.number},
+            back=reverse("portal:settings"),
+            section="settings",
+            yes=_("Remove"),
+        )
     try:
         settings_actions.delete_remote_terminal(user, device)
     except ValidationError as error:

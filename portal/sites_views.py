@@ -16,12 +16,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory import actions
 from directory.models import Company, Site, User
 
+from .confirm import confirmation_page
 from .forms import add_action_errors
 from .site_forms import SiteForm, UserSiteForm
 from .views import _admin, _get_user_for_admin, _user_page
@@ -114,9 +116,18 @@ def site_edit(request: HttpRequest, site_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def site_delete(request: HttpRequest, site_id: int) -> HttpResponse:
     site = _get_site_for_admin(request, site_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Delete a site"),
+            question=_("Delete the site %(name)s? Its number and receptionist go with it.")
+            % {"name": site.name},
+            back=reverse("portal:site_edit", args=[site.pk]),
+            section="sites",
+        )
     try:
         actions.delete_site(site=site)
     except ValidationError as error:

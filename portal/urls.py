@@ -1,9 +1,10 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import path, re_path, reverse_lazy
 
 from directory.auth_views import GuardedAuthenticationForm
 
-from . import directory_views, routing_views, security_views, settings_views, sites_views, views
+from . import directory_views, routing_views, security_views, settings_views, sites_views, users_views, views
+from .password_reset import PortalPasswordResetForm
 
 app_name = "portal"
 urlpatterns = [
@@ -18,19 +19,53 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # A forgotten portal password: an e-mailed link to choose a new one.
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="portal/password_reset_form.html",
+            email_template_name="portal/password_reset_email.txt",
+            subject_template_name="portal/password_reset_subject.txt",
+            form_class=PortalPasswordResetForm,
+            success_url=reverse_lazy("portal:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="portal/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="portal/password_reset_confirm.html",
+            success_url=reverse_lazy("portal:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="portal/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
     # MyIstra: a user's own phones and calls.
     path("me/", views.myistra, name="myistra"),
     path("me/history/", views.history, name="history"),
     path("me/live/", views.live_snapshot, name="live_snapshot"),
+    path("me/call-banner/", views.call_banner, name="call_banner"),
     path("me/call/", views.place_call, name="place_call"),
+    path("me/quick-forward/", views.quick_forward, name="quick_forward"),
     path("me/devices/<int:device_id>/", views.device_settings, name="device_settings"),
     # MyIstra: presence and do not disturb, forwarding rules, call settings.
     path("me/dnd/", settings_views.set_dnd, name="set_dnd"),
     path("me/presence/", settings_views.set_presence, name="set_presence"),
     path("me/status/", settings_views.status_snapshot, name="status_snapshot"),
+    path("me/status-bar/", settings_views.status_bar, name="status_bar"),
     path("me/forwarding/", settings_views.forwarding, name="forwarding"),
     path("me/forwarding/list/", settings_views.forwarding_list, name="forwarding_list"),
     path("me/forwarding/new/", settings_views.forwarding_create, name="forwarding_create"),
+    path("me/forwarding/profiles/<str:presence>/", settings_views.status_profile, name="status_profile"),
     path("me/forwarding/<int:rule_id>/", settings_views.forwarding_edit, name="forwarding_edit"),
     path(
         "me/forwarding/<int:rule_id>/enabled/", settings_views.forwarding_enabled, name="forwarding_enabled"
@@ -60,6 +95,7 @@ urlpatterns = [
     path("me/voicemail/", views.voicemail, name="voicemail"),
     path("me/voicemail/list/", views.voicemail_list, name="voicemail_list"),
     path("me/voicemail/unread/", views.voicemail_unread, name="voicemail_unread"),
+    path("me/voicemail/badge/", views.voicemail_badge, name="voicemail_badge"),
     path("me/voicemail/settings/", views.voicemail_settings, name="voicemail_settings"),
     path("me/voicemail/greeting/", views.voicemail_greeting, name="voicemail_greeting"),
     path("me/voicemail/pin/", views.voicemail_pin, name="voicemail_pin"),
@@ -76,6 +112,12 @@ urlpatterns = [
     path("admin-console/users/new/", views.create_user, name="create_user"),
     path("admin-console/users/<int:user_id>/", views.user_detail, name="user_detail"),
     path("admin-console/users/<int:user_id>/devices/", views.add_device, name="add_device"),
+    path("admin-console/users/<int:user_id>/edit/", users_views.user_edit, name="user_edit"),
+    path("admin-console/users/<int:user_id>/password/", users_views.user_password, name="user_password"),
+    path("admin-console/users/<int:user_id>/active/", users_views.user_active, name="user_active"),
+    path("admin-console/users/<int:user_id>/delete/", users_views.user_delete, name="user_delete"),
+    path("admin-console/devices/<int:device_id>/enabled/", users_views.device_enabled, name="device_enabled"),
+    path("admin-console/devices/<int:device_id>/delete/", users_views.device_delete, name="device_delete"),
     path(
         "admin-console/devices/<int:device_id>/reset-password/",
         views.reset_sip_password,

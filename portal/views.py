@@ -8,22 +8,26 @@ are simply not found; a voicemail message, within the requesting user's own mail
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
-from telephony import actions, clicktocall
+from telephony import actions, clicktocall, registrations
+from telephony import quick_forward as quick_forward_actions
 from telephony.actions import SipCredentials
 from telephony.models import CallSettings, Device, Extension
 from voicemail import actions as voicemail_actions
@@ -31,6 +35,7 @@ from voicemail import media
 from voicemail.models import Mailbox
 
 from . import calls, voicemails
+from .confirm import confirmation_page, is_htmx
 from .forms import (
     AddDeviceForm,
     CreateUserForm,
@@ -82,7 +87,12 @@ def _credentials_page(
     request: HttpRequest, owner: User, credentials: SipCredentials, *, status: int
 ) -> HttpResponse:
     """The only time a SIP password is shown: it is in this response and nowhere else, not even the DB."""
-    context = {"owner": owner, "credentials": credentials, "section": "mytelephony"}
+    context = {
+        "owner": owner,
+        "credentials": credentials,
+        "realm": django_settings.SIP_REALM,
+        "section": "mytelephony",
+    }
     return render(request, "portal/credentials.html", context, status=status)
 
 
@@ -116,6 +126,11 @@ def status_context(user: User) -> dict[str, Any]:
     }
 
 
+def _banner_context(user: User) -> dict[str, Any]:
+    event = calls.active_call_event(user)
+    return {"call": event, "banner_text": calls.banner_text(event)}
+
+
 def _myistra_page(
     request: HttpRequest, user: User, *, invalid: tuple[int, DeviceSettingsForm] | None = None
 ) -> HttpResponse:
@@ -127,17 +142,17 @@ def _myistra_page(
         (device, invalid[1] if invalid and invalid[0] == device.pk else _device_form(device))
         for device in devices
     ]
-    event = calls.active_call_event(user)
+    quick_rule = quick_forward_actions.quick_forward_rule(user)
     context = {
         **status_context(user),
+        **_banner_context(user),
+        "forwarding_to_mobile": bool(quick_rule and quick_rule.enabled),
+        "missed_this_week": calls.missed_count(user, since=timezone.now() - timedelta(days=7)),
+        "new_messages": voicemails.unread_count(user),
+        "mobile_number": read_call_settings(user).mobile_number,
         "extension": getattr(user, "extension", None),
         "device_forms": device_forms,
-        "rows": calls.history_rows(user),
-        "company": user.company,
-        "call": event,
-        "banner_text": calls.banner_text(event),
-        "snapshot": calls.snapshot_from(event),
-        "banner_texts": calls.BANNER_TEXTS,
+        **_history_context(request, user),
         "section": "myistra",
     }
     return render(request, "portal/myistra.html", context, status=400 if invalid else 200)
@@ -149,13 +164,42 @@ def myistra(request: HttpRequest) -> HttpResponse:
     return _myistra_page(request, _member(request))
 
 
+def _history_context(request: HttpRequest, user: User) -> dict[str, Any]:
+    page = calls.history_page(user, calls.HistoryQuery.from_params(request.GET))
+    return {"rows": page.rows, "history": page, "history_kinds": calls.HISTORY_KINDS, "company": user.company}
+
+
 @login_required
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    """Just the history table, which live.js swaps in when a call ends."""
+    """Just the history table (this filter, search and page), which reloads itself when a call ends."""
+    return render(request, "portal/_history.html", _history_context(request, _member(request)))
+
+
+@never_cache
+@login_required
+@require_GET
+def call_banner(request: HttpRequest) -> HttpResponse:
+    """Just the call banner, which reloads itself on each live call event."""
+    return render(request, "portal/_call_banner.html", _banner_context(_member(request)))
+
+
+@login_required
+@require_POST
+def quick_forward(request: HttpRequest) -> HttpResponse:
+    """MyIstra's switch: forward all my calls to my mobile, on or off."""
     user = _member(request)
-    context = {"rows": calls.history_rows(user), "company": user.company}
-    return render(request, "portal/_history.html", context)
+    on = request.POST.get("on") == "on"
+    try:
+        quick_forward_actions.set_forward_all_to_mobile(user=user, on=on)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("All your calls go to your mobile now.") if on else _("Your calls ring your phones again."),
+        )
+    return redirect("portal:myistra")
 
 
 @login_required
@@ -181,7 +225,7 @@ def place_call(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def live_snapshot(request: HttpRequest) -> JsonResponse:
-    """The call banner's state as JSON; live.js reloads it whenever its WebSocket (re)connects."""
+    """The call banner's state as JSON, for scripts of the user's own (the page reloads the banner)."""
     if not request.user.is_authenticated:
         # 401 rather than a redirect to the login page, which a script could not tell from JSON.
         return JsonResponse({"error": "not authenticated"}, status=401)
@@ -213,8 +257,8 @@ def device_settings(request: HttpRequest, device_id: int) -> HttpResponse:
 
 
 def _from_script(request: HttpRequest) -> bool:
-    """live.js sends its forms with fetch() and swaps in the answer; without script, forms redirect."""
-    return request.headers.get("X-Requested-With") == "fetch"
+    """htmx sends its forms and swaps in the answer (a fragment); without script, forms redirect."""
+    return is_htmx(request)
 
 
 def _audio_response(audio: FieldFile) -> FileResponse:
@@ -282,14 +326,24 @@ def voicemail(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def voicemail_list(request: HttpRequest) -> HttpResponse:
-    """Just the messages table, which live.js swaps in when the unread count changes."""
+    """Just the messages table, which reloads itself on each live voicemail count."""
     return render(request, "portal/_voicemail_list.html", _voicemail_list_context(_member(request)))
+
+
+@never_cache
+@login_required
+@require_GET
+def voicemail_badge(request: HttpRequest) -> HttpResponse:
+    """Just the nav's unread count, which reloads itself on each live voicemail count."""
+    return render(
+        request, "portal/_voicemail_badge.html", {"unread": voicemails.unread_count(_member(request))}
+    )
 
 
 @never_cache
 @require_GET
 def voicemail_unread(request: HttpRequest) -> JsonResponse:
-    """The badge's count; live.js reloads it whenever its WebSocket (re)connects."""
+    """The unread count as JSON, for scripts of the user's own (the page reloads its badge)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "not authenticated"}, status=401)
     return JsonResponse({"unread": voicemails.unread_count(_member(request))})
@@ -315,10 +369,20 @@ def voicemail_read(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def voicemail_delete(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
     user = _member(request)
-    voicemail_actions.delete_message(message=voicemails.own_message(user, message_id))
+    message = voicemails.own_message(user, message_id)
+    if request.method == "GET":
+        caller = message.caller_name or message.caller_number or _("an unknown caller")
+        return confirmation_page(
+            request,
+            title=_("Delete a message"),
+            question=_("Delete the message from %(caller)s? It cannot be undone.") % {"caller": caller},
+            back=reverse("portal:voicemail"),
+            section="voicemail",
+        )
+    voicemail_actions.delete_message(message=message)
     if not _from_script(request):
         messages.success(request, _("Message deleted."))
     return _after_message_change(request, user)
@@ -403,16 +467,41 @@ def internal_media(request: HttpRequest, token: str) -> FileResponse:
 # --- myTelephony ------------------------------------------------------------------------------------
 
 
+# The columns the users list sorts by (?sort=name, ?sort=-name for the other way round).
+USER_SORTS = {
+    "name": ("last_name", "first_name", "username"),
+    "login": ("username",),
+    "extension": ("extension__number", "username"),
+    "phones": ("device_count",),
+}
+
+
 def _mytelephony_page(
     request: HttpRequest, admin: User, form: CreateUserForm, *, status: int = 200
 ) -> HttpResponse:
-    users = (
-        User.objects.filter(company=admin.company)
-        .select_related("extension")
-        .annotate(device_count=Count("devices"))
-        .order_by("extension__number", "username")
-    )
-    context = {"company": admin.company, "users": users, "form": form, "section": "mytelephony"}
+    search = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort", "extension")
+    if sort.lstrip("-") not in USER_SORTS:
+        sort = "extension"
+    order = [f"{'-' if sort.startswith('-') else ''}{key}" for key in USER_SORTS[sort.lstrip("-")]]
+    users = User.objects.filter(company=admin.company)
+    for word in search.split():
+        users = users.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+            | Q(extension__number__contains=word)
+        )
+    users = users.select_related("extension").annotate(device_count=Count("devices")).order_by(*order, "id")
+    context = {
+        "company": admin.company,
+        "users": users,
+        "form": form,
+        "search": search,
+        "sort": sort,
+        "section": "mytelephony",
+    }
     return render(request, "portal/mytelephony.html", context, status=status)
 
 
@@ -460,10 +549,15 @@ def _user_page(
 ) -> HttpResponse:
     """The user detail page; a refused form is passed in to be shown again with its errors."""
     assert owner.company is not None
+    devices = list(Device.objects.filter(user=owner).order_by("ring_delay", "id"))
     context = {
         "owner": owner,
         "extension": Extension.objects.filter(user=owner).first(),
-        "devices": Device.objects.filter(user=owner).order_by("ring_delay", "id"),
+        # Each SIP phone with its registration, asked of Asterisk now (None: it could not say).
+        "devices": [
+            (device, None if device.is_remote else registrations.registration_of(device.sip_username))
+            for device in devices
+        ],
         "form": form or AddDeviceForm(),
         "site_form": site_form
         or UserSiteForm(initial={"site": owner.site_id}, company=owner.company, auto_id="user-site-%s"),
@@ -498,8 +592,21 @@ def add_device(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def reset_sip_password(request: HttpRequest, device_id: int) -> HttpResponse:
     device = _get_device_for_admin(request, device_id)
+    if request.method == "GET":
+        return confirmation_page(
+            request,
+            title=_("Reset a SIP password"),
+            question=_(
+                "Reset the SIP password of %(label)s? The phone is logged out at once and rings again only "
+                "once it is set up with the new password, shown on the next page."
+            )
+            % {"label": device.label},
+            back=reverse("portal:user_detail", args=[device.user_id]),
+            section="mytelephony",
+            yes=_("Reset the password"),
+        )
     credentials = actions.reset_sip_password(device=device)
     return _credentials_page(request, device.user, credentials, status=200)

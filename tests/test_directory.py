@@ -380,12 +380,13 @@ def test_call_rings_my_phone_then_the_colleague(bob: Person, carol: Person, plac
 
     # when
     response = client.post(
-        reverse("portal:directory_call"), {"extension": "102"}, headers={"x-requested-with": "fetch"}
+        reverse("portal:directory_call"), {"extension": "102"}, headers={"HX-Request": "true"}
     )
 
-    # then
-    assert response.status_code == 200 and response.json()["ok"]
-    assert "Carol" in response.json()["message"]
+    # then the answer is the line of feedback the page swaps in
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="directory-feedback"' in html
+    assert "Your phone is ringing: answer it to call Carol" in html and "error" not in html
     assert placed == [("bob", "102")]
 
 

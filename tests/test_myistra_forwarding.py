@@ -94,17 +94,20 @@ def test_turning_dnd_on_in_myistra_saves_it_and_tells_my_browsers(
     assert published.to(bob) == [{"type": "settings.changed", "dnd": True, "presence": "available"}]
 
 
-def test_the_page_script_gets_the_new_state_as_json(client: Client, bob: Person) -> None:
+def test_the_page_gets_its_presence_bar_back_showing_the_new_state(client: Client, bob: Person) -> None:
     # given
     _logged_in(client, bob)
 
     # when
     response = client.post(
-        reverse("portal:set_presence"), {"presence": "holiday"}, headers={"X-Requested-With": "fetch"}
+        reverse("portal:set_presence"), {"presence": "holiday"}, headers={"HX-Request": "true"}
     )
 
     # then
-    assert response.json() == {"dnd": False, "presence": "holiday"}
+    html = response.content.decode()
+    assert html.lstrip().startswith("<section") and 'id="status-bar"' in html
+    assert '<option value="holiday" selected>' in html
+    assert "<html" not in html
 
 
 def test_an_unknown_presence_is_refused(client: Client, bob: Person) -> None:

@@ -326,3 +326,18 @@ def test_myistra_lists_a_remote_terminal_by_its_number(client: Client, bob: Pers
 
     # then
     assert '<span class="remote-number">0612345678</span>' in html
+
+
+def test_removing_a_remote_terminal_asks_first(client: Client, bob: Person) -> None:
+    # given
+    remote = settings_actions.add_remote_terminal(bob.user, label="Mobile", number="0612345678")
+    client.force_login(bob.user)
+    page = client.get(reverse("portal:settings")).content.decode()
+    assert f'href="/me/settings/remote-terminals/{remote.pk}/delete/"' in page
+
+    # when he opens Remove
+    question = client.get(reverse("portal:remote_terminal_delete", args=[remote.pk])).content.decode()
+
+    # then he is asked, and nothing is removed yet
+    assert "Remove Mobile (0612345678)?" in question
+    assert Device.objects.filter(pk=remote.pk).exists()

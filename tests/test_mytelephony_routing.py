@@ -47,7 +47,7 @@ def _codes_form(**codes: str) -> dict[str, str]:
 # --- The page ---------------------------------------------------------------------------------------
 
 
-def test_routing_page_shows_the_companys_settings_and_default_dial_codes(
+def test_routing_pages_show_the_companys_settings_and_default_dial_codes(
     client: Client, alice: Person
 ) -> None:
     # when
@@ -58,9 +58,10 @@ def test_routing_page_shows_the_companys_settings_and_default_dial_codes(
     assert response.status_code == 200
     assert 'name="outside_prefix" value="0"' in html
     assert 'name="country_code" value="33"' in html
-    assert '<tr class="dial-code-row" data-feature="dnd_on">' in html
-    assert 'placeholder="*8"' in html
-    assert "Do not disturb on" in html
+    codes = client.get(reverse("portal:routing_dial_codes")).content.decode()
+    assert '<tr class="dial-code-row" data-feature="dnd_on">' in codes
+    assert 'placeholder="*8"' in codes
+    assert "Do not disturb on" in codes
 
 
 def test_mytelephony_links_to_call_routing(client: Client, alice: Person) -> None:
@@ -135,7 +136,7 @@ def test_a_dial_code_of_the_companys_own_replaces_the_default(client: Client, al
     company = Company.objects.get(pk=_company(alice).pk)
     assert company.dial_codes == {"dnd_on": "*78"}
     assert routing.interpret("*78", policy_for(company)) == routing.DialCode(routing.Feature.DND_ON)
-    html = client.get(reverse("portal:routing")).content.decode()
+    html = client.get(reverse("portal:routing_dial_codes")).content.decode()
     assert 'value="*78"' in html
 
 
@@ -202,7 +203,7 @@ def test_adding_a_speed_dial_makes_it_dialable(client: Client, alice: Person) ->
     # then
     assert response.status_code == 302
     assert routing.interpret("230", policy_for(_company(alice))) == routing.External("+33612345678")
-    assert 'data-short-number="230"' in client.get(reverse("portal:routing")).content.decode()
+    assert 'data-short-number="230"' in client.get(reverse("portal:speed_dial_create")).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -286,7 +287,7 @@ def test_allowing_one_number_as_an_exception_for_one_user(client: Client, alice:
     assert response.status_code == 302
     rule = BarringRule.objects.get(allow=True)
     assert (rule.prefix, rule.user) == ("0612345678", bob.user)
-    html = client.get(reverse("portal:routing")).content.decode()
+    html = client.get(reverse("portal:barring_create")).content.decode()
     assert "<code>0612345678</code>" in html
 
 
@@ -356,7 +357,7 @@ def test_adding_a_public_number_for_a_user(client: Client, alice: Person, bob: P
     # then
     assert response.status_code == 302
     assert PhoneNumber.objects.get().number == "+33140000101"
-    assert 'data-number="+33140000101"' in client.get(reverse("portal:routing")).content.decode()
+    assert 'data-number="+33140000101"' in client.get(reverse("portal:phone_number_create")).content.decode()
 
 
 def test_a_number_of_another_company_is_refused_without_saying_whose(
@@ -466,6 +467,14 @@ PAGES = [
     ("portal:phone_number_create", "post", None),
     ("portal:phone_number_edit", "post", "phone_number"),
     ("portal:phone_number_delete", "post", "phone_number"),
+    # Each part of call routing is a page of its own, and each delete asks first (GET)
+    ("portal:routing_dial_codes", "get", None),
+    ("portal:speed_dial_create", "get", None),
+    ("portal:barring_create", "get", None),
+    ("portal:phone_number_create", "get", None),
+    ("portal:speed_dial_delete", "get", "speed_dial"),
+    ("portal:barring_delete", "get", "barring"),
+    ("portal:phone_number_delete", "get", "phone_number"),
 ]
 
 
@@ -497,8 +506,37 @@ def test_another_companys_admin_finds_none_of_acmes_routing(
 def test_another_companys_page_lists_none_of_acmes_routing(
     client: Client, gina: Person, acme_routing: dict[str, int]
 ) -> None:
-    html = _logged_in(client, gina).get(reverse("portal:routing")).content.decode()
+    _logged_in(client, gina)
+    html = "".join(
+        client.get(reverse(name)).content.decode()
+        for name in ("portal:speed_dial_create", "portal:barring_create", "portal:phone_number_create")
+    )
     assert 'class="speed-dial-row"' not in html
     assert 'class="barring-row"' not in html
     assert 'class="phone-number-row"' not in html
     assert "+33140000101" not in html
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "portal:routing",
+        "portal:routing_dial_codes",
+        "portal:speed_dial_create",
+        "portal:barring_create",
+        "portal:phone_number_create",
+    ],
+)
+def test_each_routing_page_costs_the_same_queries_however_many_rows(
+    client: Client, alice: Person, bob: Person, name: str, django_assert_max_num_queries: Any
+) -> None:
+    company = _company(alice)
+    for n in range(20):
+        actions.create_speed_dial(company=company, short_number=f"2{n:02d}", number=f"01424242{n:02d}")
+        actions.create_barring_rule(company=company, direction="out", prefix=f"089{n:02d}", user=bob.user)
+        actions.create_phone_number(
+            company=company, number=f"+331400002{n:02d}", destination="user", user=bob.user
+        )
+    _logged_in(client, alice)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse(name)).status_code == 200

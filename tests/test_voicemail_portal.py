@@ -22,7 +22,7 @@ from .personas import Person
 from .voicemails import T0, Recorder, leave_message, tone_ogg, tone_wav
 
 # How live.js posts: it swaps the answer (the fresh list) in.
-FETCH = {"X-Requested-With": "fetch"}
+FETCH = {"HX-Request": "true"}
 
 
 @pytest.fixture(autouse=True)
@@ -88,8 +88,9 @@ def test_carol_sees_her_message_with_its_caller_time_in_her_company_zone_and_dur
     assert "Dan Durand" in html
     assert "0612345678" in html
     assert 'datetime="2025-03-10T10:00:00+01:00"' in html
-    assert '<td class="duration">00:05</td>' in html
-    assert f'<audio controls preload="none" src="/me/voicemail/{message.id}/audio/">' in html
+    assert ">10 Mar 2025, 10:00</time>" in html  # day first, 24 h: no US order for a Paris company
+    assert '<td class="duration" data-label="Duration">00:05</td>' in html
+    assert f'class="button listen" href="/me/voicemail/{message.id}/audio/"' in html
 
 
 def test_a_message_still_being_recorded_is_not_listed(client: Client, carol: Person) -> None:

@@ -25,3 +25,27 @@ def voicemail_unread(context: template.Context) -> int:
     if not isinstance(user, User) or user.company_id is None:
         return 0
     return unread_count(user)
+
+
+# Which of the three portals a page's section belongs to: the menu names it and shows its pages.
+PORTALS = {
+    "myistra": ("myistra", "MyIstra"),
+    "forwarding": ("myistra", "MyIstra"),
+    "settings": ("myistra", "MyIstra"),
+    "voicemail": ("myistra", "MyIstra"),
+    "history": ("myistra", "MyIstra"),
+    "directory": ("mycompany", "myCompany"),
+    "mytelephony": ("mytelephony", "myTelephony"),
+    "routing": ("mytelephony", "myTelephony"),
+    "sites": ("mytelephony", "myTelephony"),
+    "security": ("mytelephony", "myTelephony"),
+}
+
+
+@register.simple_tag
+def portal_of(section: str | None) -> dict[str, str] | None:
+    """The portal a page is in ({"key", "name"}), or None outside them (login, error pages)."""
+    if not section or section not in PORTALS:
+        return None
+    key, name = PORTALS[section]
+    return {"key": key, "name": name}

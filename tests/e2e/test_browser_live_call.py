@@ -6,65 +6,52 @@ import asyncio
 import re
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import expect
 
-from tests.personas import PORTAL_PASSWORD, Person
+from tests.personas import Person
 
-from .browser import wait_until_true
-from .conftest import CHROMIUM_ARGS
+from .browser import chromium, log_in, wait_until_true
 from .phones import phone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.usefixtures("bridge")]
 
 
-async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(f"{base_url}/login/")
-    await page.fill("#login-form input[name=username]", username)
-    await page.fill("#login-form input[name=password]", PORTAL_PASSWORD)
-    await page.click("#login-form button[type=submit]")
-    await page.wait_for_url(f"{base_url}/me/")
-
-
 async def scenario(base_url: str, bob: Person, carol: Person) -> None:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page()
-            await log_in(page, base_url, "bob")
-            banner = page.locator("#call-banner")
-            text = page.locator("#call-banner-text")
-            history_rows = page.locator("#history tr.call-row")
-            await expect(page.locator("#my-extension")).to_contain_text("101")
-            await expect(banner).to_be_hidden()
-            await expect(history_rows).to_have_count(0)
-            # The page listens before the call starts.
-            await wait_until_true(page, "() => window.istraLive && window.istraLive.connected === true")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await log_in(page, base_url, "bob", lands="/me/")
+        banner = page.locator("#call-banner")
+        text = page.locator("#call-banner-text")
+        history_rows = page.locator("#history tr.call-row")
+        await expect(page.locator("#my-extension")).to_contain_text("101")
+        await expect(banner).to_be_hidden()
+        await expect(history_rows).to_have_count(0)
+        # The page listens before the call starts.
+        await wait_until_true(page, "() => window.istraLive && window.istraLive.connected === true")
 
-            async with phone(bob) as bob_phone, phone(carol) as carol_phone:
-                # when bob calls carol from his desk phone
-                call = await bob_phone.invite(carol.extension)
-                incoming = await carol_phone.wait_incoming(timeout=5)
-                # then his page shows the call ringing
-                await expect(banner).to_be_visible(timeout=5_000)
-                await expect(text).to_contain_text("Ringing")
-                # and once carol answers, who he is talking to and a running duration
-                await incoming.answer()
-                await call.wait_status(200, timeout=5)
-                await expect(text).to_contain_text("In a call with Carol (102)", timeout=5_000)
-                duration = page.locator("#call-duration")
-                await expect(duration).to_be_visible()
-                await expect(duration).to_have_text(re.compile(r"^00:0[1-9]$"), timeout=5_000)
-                await call.hangup()
-                await incoming.wait_ended(timeout=5)
+        async with phone(bob) as bob_phone, phone(carol) as carol_phone:
+            # when bob calls carol from his desk phone
+            call = await bob_phone.invite(carol.extension)
+            incoming = await carol_phone.wait_incoming(timeout=5)
+            # then his page shows the call ringing
+            await expect(banner).to_be_visible(timeout=5_000)
+            await expect(text).to_contain_text("Ringing")
+            # and once carol answers, who he is talking to and a running duration
+            await incoming.answer()
+            await call.wait_status(200, timeout=5)
+            await expect(text).to_contain_text("In a call with Carol (102)", timeout=5_000)
+            duration = page.locator("#call-duration")
+            await expect(duration).to_be_visible()
+            await expect(duration).to_have_text(re.compile(r"^00:0[1-9]$"), timeout=5_000)
+            await call.hangup()
+            await incoming.wait_ended(timeout=5)
 
-            # then the banner goes and the call is in his history as placed
-            await expect(banner).to_be_hidden(timeout=5_000)
-            await expect(history_rows).to_have_count(1, timeout=5_000)
-            row = history_rows.first
-            await expect(row).to_have_attribute("data-direction", "placed")
-            await expect(row).to_contain_text("102")
-        finally:
-            await browser.close()
+        # then the banner goes and the call is in his history as placed
+        await expect(banner).to_be_hidden(timeout=5_000)
+        await expect(history_rows).to_have_count(1, timeout=5_000)
+        row = history_rows.first
+        await expect(row).to_have_attribute("data-direction", "placed")
+        await expect(row).to_contain_text("102")
 
 
 def test_bobs_page_shows_his_call_live_and_then_in_his_history(

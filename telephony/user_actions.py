@@ -1,0 +1,144 @@
+"""A company user's life after creation (myTelephony, I1): their name, e-mail and extension changed,
+a portal password set, the account disabled or deleted. Creation is `actions.create_user`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from directory.models import User
+
+from . import provisioning
+from .choices import DeviceKind
+from .models import Device, Extension, ForwardingRule, PhoneNumber
+from .routing import EMERGENCY_NUMBERS
+
+
+def _extension_errors(user: User, number: str) -> str | None:
+    assert user.company is not None
+    company = user.company
+    if Extension.objects.for_company(company).filter(number=number).exclude(user=user).exists():
+        return _("Extension %(number)s already exists in %(company)s.") % {
+            "number": number,
+            "company": company.name,
+        }
+    if number in EMERGENCY_NUMBERS:
+        return _("%(number)s is an emergency number: it cannot be an extension.") % {"number": number}
+    prefix = company.outside_prefix
+    if prefix and number.startswith(prefix):
+        return _(
+            "Extension %(number)s starts with the outside line prefix %(prefix)s: it could never be dialled."
+        ) % {"number": number, "prefix": prefix}
+    return None
+
+
+def _push_phones_on_commit(user: User) -> None:
+    """The phones' caller id and mailbox name the extension: Asterisk gets them again."""
+    phones = list(Device.objects.filter(user=user, kind=DeviceKind.SIP))
+    transaction.on_commit(lambda: [provisioning.push_device(phone) for phone in phones])
+
+
+@transaction.atomic
+def update_user(*, user: User, first_name: str, last_name: str, email: str, extension: str) -> User:
+    """Change who a user is to their colleagues and callers. A new extension takes effect at once:
+    calls to the old one are refused, and the user's phones show the new one (pushed after commit).
+    ValidationError names the field refused; nothing is saved then."""
+    error = _extension_errors(user, extension)
+    if error:
+        raise ValidationError({"extension": error})
+    user.first_name, user.last_name, user.email = first_name, last_name, email
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["first_name", "last_name", "email"])
+    current = Extension.objects.filter(user=user).first()
+    if current is None:
+        assert user.company is not None
+        current = Extension(company=user.company, user=user, number=extension)
+        current.full_clean()
+        current.save()
+        _push_phones_on_commit(user)
+    elif current.number != extension:
+        current.number = extension
+        current.full_clean()
+        current.save(update_fields=["number"])
+        _push_phones_on_commit(user)
+    return user
+
+
+@transaction.atomic
+def set_portal_password(*, user: User, password: str) -> User:
+    """The password the user logs in to the portals and the API with (one a user created without one
+    needs before they can log in). Django's password validators apply."""
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.messages}) from error
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def set_user_active(*, user: User, active: bool, by: User) -> User:
+    """A disabled user can no longer log in (portals, API) and leaves the directory; their phones,
+    numbers, rules and messages stay as they are, to come back when enabled again."""
+    if user.pk == by.pk and not active:
+        raise ValidationError(_("You cannot disable your own account."))
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@dataclass(frozen=True)
+class DeletionSummary:
+    """What deleting a user takes with them, said before it is done."""
+
+    extension: str
+    phones: int
+    public_numbers: tuple[str, ...]
+    forwarding_rules: int
+    messages: int
+    receptionist: bool
+
+
+def deletion_summary(user: User) -> DeletionSummary:
+    from voicemail.models import Message
+
+    assert user.company is not None
+    extension = Extension.objects.filter(user=user).values_list("number", flat=True).first()
+    sites = user.company.sites.filter(receptionist=user).exists()
+    return DeletionSummary(
+        extension=extension or "",
+        phones=Device.objects.filter(user=user).count(),
+        public_numbers=tuple(PhoneNumber.objects.filter(user=user).values_list("number", flat=True)),
+        forwarding_rules=ForwardingRule.objects.filter(user=user).count(),
+        messages=Message.objects.filter(mailbox__user=user).count(),
+        receptionist=user.company.receptionist_id == user.pk or sites,
+    )
+
+
+@transaction.atomic
+def delete_user(*, user: User, by: User) -> None:
+    """Delete a user and what is theirs: extension (free again), phones (removed from Asterisk after
+    commit), public numbers, forwarding rules, call settings, mailbox and messages (audio files
+    removed after commit). Their calls stay in colleagues' history, without the name link."""
+    from voicemail.models import Message
+
+    if user.pk == by.pk:
+        raise ValidationError(_("You cannot delete your own account."))
+    sip_usernames = list(
+        Device.objects.filter(user=user, kind=DeviceKind.SIP).values_list("sip_username", flat=True)
+    )
+    audio = [message.audio for message in Message.objects.filter(mailbox__user=user) if message.audio]
+    user.delete()
+
+    def clean_up() -> None:
+        for username in sip_usernames:
+            provisioning.remove_endpoint(username)
+        for recording in audio:
+            recording.delete(save=False)
+
+    transaction.on_commit(clean_up)
