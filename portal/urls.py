@@ -54,6 +54,7 @@ urlpatterns = [
     path("me/history/", views.history, name="history"),
     path("me/live/", views.live_snapshot, name="live_snapshot"),
     path("me/call-banner/", views.call_banner, name="call_banner"),
+    path("me/calls/<uuid:call_id>/hangup/", views.hang_up_call, name="hang_up_call"),
     path("me/call/", views.place_call, name="place_call"),
     path("me/quick-forward/", views.quick_forward, name="quick_forward"),
     path("me/devices/<int:device_id>/", views.device_settings, name="device_settings"),

@@ -26,9 +26,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
-from telephony import actions, clicktocall, registrations
+from telephony import actions, bridge_commands, clicktocall, fraud, registrations
 from telephony import quick_forward as quick_forward_actions
 from telephony.actions import SipCredentials
+from telephony.contract import NOT_FOUND
 from telephony.models import CallSettings, Device, Extension
 from voicemail import actions as voicemail_actions
 from voicemail import media
@@ -182,6 +183,28 @@ def history(request: HttpRequest) -> HttpResponse:
 def call_banner(request: HttpRequest) -> HttpResponse:
     """Just the call banner, which reloads itself on each live call event."""
     return render(request, "portal/_call_banner.html", _banner_context(_member(request)))
+
+
+@never_cache
+@login_required
+@require_POST
+def hang_up_call(request: HttpRequest, call_id: uuid.UUID) -> HttpResponse:
+    """The banner's "Hang up": every side of my call ends, as if I had hung up (through the bridge)."""
+    user = _member(request)
+    result = bridge_commands.hang_up_call(user=user, call_id=call_id)
+    error = ""
+    if not result.ok:
+        error = (
+            _("This call has already ended.")
+            if result.error == NOT_FOUND
+            else _("The telephone service did not answer; please try again.")
+        )
+    if is_htmx(request):
+        # The call is still there until the bridge says it ended: the banner then reloads by itself.
+        return render(request, "portal/_call_banner.html", {**_banner_context(user), "hangup_error": error})
+    if error:
+        messages.error(request, error)
+    return redirect("portal:myistra")
 
 
 @login_required
@@ -501,6 +524,8 @@ def _mytelephony_page(
         "search": search,
         "sort": sort,
         "section": "mytelephony",
+        # Unusual international traffic (J2): told on the console's first page, details in Security.
+        "international_warning": fraud.unusual_international_traffic_now(company=admin.company),
     }
     return render(request, "portal/mytelephony.html", context, status=status)
 

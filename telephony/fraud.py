@@ -13,8 +13,12 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
+
+from directory.models import Company
 
 from . import queries, routing
+from .provisioning import CARRIER_ENDPOINT
 from .routing import Plan, RingDevices
 
 logger = logging.getLogger(__name__)
@@ -80,3 +84,11 @@ def _tell_of_unusual_traffic(
         minutes = usage.international_seconds_today // 60
         logger.warning("company %s: unusual international traffic, %s minutes today", company_id, minutes)
         transaction.on_commit(lambda: send_unusual_traffic_alert.delay(company_id, minutes, international[0]))
+
+
+def unusual_international_traffic_now(*, company: Company | None) -> bool:
+    """Whether the company's international traffic today is unusual (its administrators' banner)."""
+    if company is None or company.max_international_minutes is None:
+        return False  # no limit, nothing to compare with (and no query)
+    usage = queries.outside_usage(company.pk, CARRIER_ENDPOINT, now=timezone.now())
+    return routing.unusual_international_traffic(usage)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.utils import timezone
 
 from directory.models import Company
 from telephony import fraud, queries, records
@@ -250,19 +251,15 @@ def test_an_international_call_with_most_of_the_allowance_gone_goes_out_and_the_
     acme: Company, alice: Person, bob: Person, django_capture_on_commit_callbacks: Any
 ) -> None:
     acme.max_international_minutes = 10
-    acme.timezone = "UTC"
+    now = timezone.now()
+    # a time zone where it is not just past midnight: the call below is of today there
+    acme.timezone = next(tz for tz in ("UTC", "Asia/Tokyo") if now.astimezone(ZoneInfo(tz)).hour >= 1)
     acme.save()
     alice.user.email = "alice@acme.test"
     alice.user.save()
     cache.delete(fraud.alert_key(acme.pk, "unusual_international"))
-    now = datetime.now(PARIS)
-    # given 8 of the day's 10 international minutes talked (the hour: within today in UTC)
-    start = max(now - timedelta(minutes=9), now.replace(hour=0, minute=0, second=1))
-    record_call_out(
-        acme, bob, "+447700900123", at=start, talk=min(8 * 60, int((now - start).total_seconds()))
-    )
-    if queries.outside_usage(acme.pk, "carrier", now=now).international_seconds_today < 8 * 60:
-        pytest.skip("too close to midnight UTC to have talked 8 minutes today")
+    # given 8 of the day's 10 international minutes talked
+    record_call_out(acme, bob, "+447700900123", at=now - timedelta(minutes=9), talk=8 * 60)
     sent: list[tuple[object, ...]] = []
 
     class Task:
@@ -288,6 +285,27 @@ def test_an_international_call_with_most_of_the_allowance_gone_goes_out_and_the_
     assert tasks.send_unusual_traffic_alert(*sent[0]) == 1
     assert mail.outbox[0].to == ["alice@acme.test"]
     assert "unusual international traffic" in mail.outbox[0].subject
+
+
+@pytest.mark.django_db
+def test_the_consoles_first_page_warns_the_administrator_of_unusual_international_traffic(
+    acme: Company, alice: Person, bob: Person
+) -> None:
+    from django.test import Client
+
+    acme.max_international_minutes = 10
+    acme.timezone = next(
+        tz for tz in ("UTC", "Asia/Tokyo") if timezone.now().astimezone(ZoneInfo(tz)).hour >= 1
+    )
+    acme.save()
+    client = Client()
+    client.force_login(alice.user)
+    record_call_out(acme, bob, "+97912345678", at=timezone.now() - timedelta(minutes=9), talk=7 * 60)
+    assert 'id="international-banner"' not in client.get("/admin-console/").content.decode()
+
+    record_call_out(acme, bob, "+97912345679", at=timezone.now() - timedelta(minutes=2), talk=60)
+
+    assert 'id="international-banner"' in client.get("/admin-console/").content.decode()
 
 
 # --- who sets the limits ---------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_deleting_says_what_goes_then_takes_bobs_numbers_rules_messages_and_phon
     # then she reads what will happen, before anything does
     assert "Extension 101 becomes free" in question
     assert "1 phone is removed" in question
-    assert "The public numbers 0170000001 are deleted" in question
+    assert "The public numbers +33170000001 are deleted" in question  # stored in E.164
     assert "1 forwarding rule is deleted." in question
     assert "1 voicemail message is deleted" in question
     assert User.objects.filter(pk=bob.user.pk).exists()
@@ -177,7 +177,7 @@ def test_deleting_says_what_goes_then_takes_bobs_numbers_rules_messages_and_phon
     # then bob and what was his are gone, and his phone is taken off Asterisk
     assert "Bob is deleted." in response.content.decode()
     assert not User.objects.filter(pk=bob.user.pk).exists()
-    assert not PhoneNumber.objects.filter(number="0170000001").exists()
+    assert not PhoneNumber.objects.filter(number="+33170000001").exists()
     assert not ForwardingRule.objects.filter(user_id=bob.user.pk).exists()
     assert not Message.objects.filter(mailbox__user_id=bob.user.pk).exists()
     assert not Extension.objects.filter(number="101", company=company).exists()
