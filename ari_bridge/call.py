@@ -51,7 +51,6 @@ from .devices import live_device_states
 from .dialogs.base import DialogChannel
 from .dialogs.dial_codes import apply_dial_code
 from .dialogs.voicemail import deposit, menu
-from .orm import db
 from .participants import CallerIdentity, Leg, Mixer, endpoint_of
 from .recorder import CallRecorder, RecordBatcher
 from .registry import CallRegistry
@@ -315,8 +314,7 @@ class Call:
             )
         if fraud.rings_outside(plan):
             # Toll-fraud limits (telephony.fraud): over one, a refusal or fewer outside numbers rung.
-            limits = {"company_id": caller_party.company_id, "country_code": policy.country_code}
-            plan = await db(fraud.admit_outside_call, plan, now=timezone.now(), **limits)
+            plan = await cache.within_fraud_limits(plan, company_id=caller_party.company_id, policy=policy)
         await self.execute(plan, answered=answered)
 
     async def execute(self, plan: Plan, *, answered: bool) -> None:

@@ -25,9 +25,10 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
+from django.utils import timezone
 
-from telephony import queries, routing
-from telephony.routing import Callee, Policy
+from telephony import fraud, queries, routing
+from telephony.routing import Callee, Plan, Policy
 
 from .orm import db
 
@@ -223,3 +224,14 @@ class RoutingCache:
         if usable and self.version == version:
             self.dids[number] = target
         return target
+
+    async def within_fraud_limits(self, plan: Plan, *, company_id: int, policy: Policy) -> Plan:
+        """`plan` within the company's toll-fraud limits (telephony.fraud): its usage is read afresh for
+        every call that rings an outside number, never cached."""
+        return await db(
+            fraud.admit_outside_call,
+            plan,
+            company_id=company_id,
+            country_code=policy.country_code,
+            now=timezone.now(),
+        )

@@ -17,8 +17,20 @@ from typing import Any
 from ari_bridge.app import StasisApp
 from ari_bridge.call import Call
 from ari_bridge.client import AriConfig, AriError
+from telephony import fraud
 from telephony.queries import CallerDevice, DidTarget, RoutingInputs
-from telephony.routing import Callee, DeviceKind, DeviceState, Party, Policy, Rule, callee_number
+from telephony.routing import (
+    Callee,
+    DeviceKind,
+    DeviceState,
+    Party,
+    Plan,
+    Policy,
+    Reject,
+    RejectReason,
+    Rule,
+    callee_number,
+)
 
 APP = "istra-unit"
 ACME = Policy(company_id=1, timezone="Europe/Paris", voicemail_number="555", country_code="33")
@@ -148,6 +160,7 @@ class StubCache:
         self.policy = ACME
         self.callees: dict[str, Callee] = {"102": carol(), "103": dana()}
         self.dids: dict[str, DidTarget] = {}
+        self.over_fraud_limit = False
 
     async def routing_inputs(self, endpoint: str, dialled: str) -> RoutingInputs:
         if self.caller is None:
@@ -161,6 +174,12 @@ class StubCache:
 
     async def did_target(self, number: str) -> DidTarget | None:
         return self.dids.get(number)
+
+    async def within_fraud_limits(self, plan: Plan, *, company_id: int, policy: Policy) -> Plan:
+        """The company is under its toll-fraud limits, unless a test set `over_fraud_limit`."""
+        return (
+            Reject(RejectReason.FRAUD_LIMIT) if self.over_fraud_limit and fraud.rings_outside(plan) else plan
+        )
 
 
 class StubBatcher:

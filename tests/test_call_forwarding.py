@@ -77,6 +77,20 @@ def test_a_forward_to_an_outside_number_rings_through_the_trunk_showing_the_call
     run(scenario)
 
 
+def test_a_forward_to_an_outside_number_over_the_companys_fraud_limit_is_refused_with_its_announcement() -> (
+    None
+):
+    async def scenario(stage: Stage) -> None:
+        stage.cache.callees["102"] = carol(rules=(rule("always", "+33622222222"),))
+        stage.cache.over_fraud_limit = True
+        await stage.place("102")
+        # nothing is dialled through the trunk; the caller hears why, from the dialplan
+        assert stage.ari.created() == []
+        assert stage.ari.sent_to_dialplan() == ["limit"]
+
+    run(scenario)
+
+
 def test_a_call_to_the_company_s_own_public_number_is_reached_on_the_platform() -> None:
     async def scenario(stage: Stage) -> None:
         stage.cache.dids["+33140000103"] = DidTarget(
