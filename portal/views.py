@@ -200,7 +200,10 @@ def hang_up_call(request: HttpRequest, call_id: uuid.UUID) -> HttpResponse:
             else _("The telephone service did not answer; please try again.")
         )
     if is_htmx(request):
-        # The call is still there until the bridge says it ended: the banner then reloads by itself.
+        if not error:
+            # Nothing to swap: the banner reloads by itself on the call's end event (a banner sent back
+            # now could still show the call, and land after that reload).
+            return HttpResponse(status=204)
         return render(request, "portal/_call_banner.html", {**_banner_context(user), "hangup_error": error})
     if error:
         messages.error(request, error)

@@ -148,7 +148,11 @@ async def scenario(base_url: str, pages: Pages, viewport: tuple[int, int]) -> di
         contexts: dict[str, Page] = {}
         for who, path in pages.paths:
             if who not in contexts:
-                context = await browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+                # axe-core is injected as an inline script, which the pages' Content-Security-Policy refuses:
+                # the test's own tool bypasses it (tests/e2e/test_web_security.py checks the pages under it).
+                context = await browser.new_context(
+                    viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=True
+                )
                 contexts[who] = await context.new_page()
                 if who:
                     await log_in(contexts[who], base_url, who, lands="/**")
