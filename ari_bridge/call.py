@@ -57,6 +57,7 @@ from .registry import CallRegistry
 from .ringing import HANGUP_EVENTS, TIMER_EVENTS, Ringing, RingOutcome, RingResult
 from .routing_cache import RoutingCache
 from .state import LegStatus, State, check_transition, end_reason, hangup_cause
+from .timers import PatientTimer
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class Call:
         self.participants: dict[str, Leg] = {self.caller.channel_id: self.caller}
         self.mixers: dict[str, Mixer] = {}
         self.queue: asyncio.Queue[Json] = queue if queue is not None else asyncio.Queue()
-        self.timers: list[asyncio.TimerHandle] = []
+        self.timers: list[PatientTimer] = []
         self.recorder = CallRecorder(call_id, services.batcher)
         # Ringing attempts: the first, then one per forward. Only the last one is current.
         self.attempts: list[Ringing] = []
@@ -164,8 +165,8 @@ class Call:
         self.queue.put_nowait(event)
 
     def _later(self, delay: float, event: Json) -> None:
-        loop = asyncio.get_running_loop()
-        self.timers.append(loop.call_later(delay, self.queue.put_nowait, event))
+        # Patient: after a freeze, the events Asterisk sent meanwhile come first (timers.py).
+        self.timers.append(PatientTimer(delay, self.queue.put_nowait, event))
 
     def _cancel_timers(self) -> None:
         for timer in self.timers:

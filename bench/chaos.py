@@ -70,7 +70,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--hold", type=float, default=20.0, help="seconds a call is held (%(default)s)")
     parser.add_argument("--warm", type=float, default=25.0, help="seconds of calls before the fault")
     parser.add_argument("--after", type=float, default=25.0, help="seconds of calls after the fault began")
-    parser.add_argument("--callees", type=int, default=500, help="callee users (default %(default)s)")
+    parser.add_argument(
+        "--callees",
+        type=int,
+        default=0,
+        help="callee users (default: one per call, so that a call a fault delayed never finds its callee busy)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -297,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     pf.check_isolated()
     run_dir = pf.STATE_DIR / ("chaos-" + dt.datetime.now().astimezone().strftime("%Y%m%d-%H%M%S"))
     run_dir.mkdir(parents=True, exist_ok=True)
-    setup_args = argparse.Namespace(voicemail_only=False, callees=args.callees, paths="stasis")
+    callees = args.callees or int(args.rate * (args.warm + args.after))
+    setup_args = argparse.Namespace(voicemail_only=False, callees=callees, paths="stasis")
     ctx = Context(args=setup_args, env=env, run_dir=run_dir, book=pf.ProcessBook())
     load = os.getloadavg()
     results: list[FaultResult] = []
