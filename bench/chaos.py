@@ -74,7 +74,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--callees",
         type=int,
         default=0,
-        help="callee users (default: one per call, so that a call a fault delayed never finds its callee busy)",
+        help="callee users (default: one per call: a call a fault delayed never finds its callee busy)",
     )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     return parser.parse_args(argv)
