@@ -37,6 +37,7 @@ from telephony.routing import (
     Policy,
     Reject,
     RejectReason,
+    RerouteToDid,
     RingDevices,
     Voicemail,
     VoicemailMenu,
@@ -293,13 +294,6 @@ class Call:
                 at=self.started_at,
             )
             self.recorded = self.caller_leg_recorded = True
-        if isinstance(plan, RingDevices) and plan.external:
-            # One of the company's own public numbers: reach it on the platform, not through the
-            # carrier and back, so the forwarding path (and its loop guard) stays with the call.
-            did = await cache.did_target(plan.targets[0].number)
-            if did is not None and did.company_id == caller_party.company_id:
-                await self.route(did.dial, answered=answered, new_record=False)
-                return
         if callee is not None:
             self.callee_user_id = callee.user_id
             self.recorder.submit(
@@ -326,6 +320,9 @@ class Call:
             await self.forward(plan)
         elif isinstance(plan, ApplyDialCode):
             await self.dial_code(plan)
+        elif isinstance(plan, RerouteToDid):
+            # One of the company's own public numbers: the same call, routed again on the platform.
+            await self.route(plan.dial, answered=answered, new_record=False)
         else:
             await self.ring(plan, answered=answered)
 

@@ -42,6 +42,7 @@ class CallTrace:
     answered: float | None = None
     status: int | None = None  # final failure status of the INVITE
     cut: bool = False  # Asterisk sent a BYE: the call ended under the caller
+    hung_up: float | None = None  # our BYE sent
     ended_ok: bool = False  # our BYE got its 200
 
 
@@ -51,7 +52,7 @@ class FaultResult:
     began: float = 0.0
     ended: float = 0.0  # the bridge restarted, Asterisk started, or SIGCONT sent
     placed: int = 0
-    established_before: int = 0
+    established_before: int = 0  # answered before the fault began, and not over then
     kept: int = 0
     failed_during: Counter[str] = field(default_factory=Counter)
     failed_after: Counter[str] = field(default_factory=Counter)
@@ -102,6 +103,8 @@ def traces(path: Path) -> dict[str, CallTrace]:
                 call.status = code
         elif not message.sent and line.startswith("BYE "):
             call.cut = True
+        elif message.sent and line.startswith("BYE ") and call.hung_up is None:
+            call.hung_up = stamp
         elif not message.sent and cseq.endswith(" BYE") and line.startswith("SIP/2.0 200"):
             call.ended_ok = True
     return {k: v for k, v in calls.items() if v.placed}
@@ -239,6 +242,8 @@ def measure(result: FaultResult, calls: dict[str, CallTrace]) -> None:
     ordered = sorted(calls.values(), key=lambda c: c.placed)
     for call in ordered:
         if call.answered is not None and call.answered < result.began:
+            if call.hung_up is not None and call.hung_up < result.began:
+                continue  # over before the fault
             result.established_before += 1
             result.kept += int(call.ended_ok and not call.cut)
             continue
@@ -265,7 +270,7 @@ def measure(result: FaultResult, calls: dict[str, CallTrace]) -> None:
 
 def render(results: list[FaultResult], args: argparse.Namespace, load: tuple[float, ...]) -> str:
     rows = [
-        "| fault | established before | kept | failed during the fault | failed after it | recovery "
+        "| fault | established at the fault | kept | failed during the fault | failed after it | recovery "
         "| left in Stasis | records open | records closed since the fault (outcome:reason) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -283,11 +288,22 @@ def render(results: list[FaultResult], args: argparse.Namespace, load: tuple[flo
     notes = [f"- {r.fault}: {note}" for r in results for note in r.notes]
     stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     head = (
-        f'Run {stamp}: `make chaos CHAOS_ARGS="{" ".join(sys.argv[1:])}"`: {args.rate} calls/s, held '
+        f'{stamp}\n\n`make chaos CHAOS_ARGS="{" ".join(sys.argv[1:])}"`: {args.rate} calls/s, held '
         f"{args.hold:.0f} s, fault after {args.warm:.0f} s, {args.after:.0f} s of calls from the fault on; "
         f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores)."
     )
     return "\n".join([head, "", *rows, *(["", *notes] if notes else [])]) + "\n"
+
+
+MARKER = "<!-- make chaos adds its runs below, newest first -->"
+
+
+def write_docs(text: str) -> None:
+    """The run under the "Faults" section of docs/benchmarks.md (made at the end if missing)."""
+    doc = DOCS.read_text()
+    if MARKER not in doc:
+        doc = doc.rstrip("\n") + f"\n\n## Faults (`make chaos`)\n\n{MARKER}\n"
+    DOCS.write_text(doc.replace(MARKER, f"{MARKER}\n\n### {text}", 1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -325,8 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     text = render(results, args, load)
     print(text, flush=True)
     if results and not args.no_docs:
-        with open(DOCS, "a") as handle:
-            handle.write("\n" + text)
+        write_docs(text)
         say(f"results added to {DOCS}")
     say(f"logs in {run_dir}")
     bad = any(r.left_in_stasis or r.records_open for r in results)
