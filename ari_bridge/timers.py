@@ -12,13 +12,28 @@ for the backlog to be read, and acts then only if nothing cancelled it meanwhile
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 # A timer this late (seconds) means the process was not running: measured 0.01 s when loaded.
 LATE = 0.5
 # How long a late timer waits for the backlog to be read (a 10 s freeze at 20 calls/s: under 1 s).
 GRACE = 2.0
+
+
+_last_said = -1e9
+
+
+def _say_stalled(late: float) -> None:
+    """Once a stall (at most every 10 s): the process did not run for a while."""
+    global _last_said
+    now = asyncio.get_running_loop().time()
+    if now - _last_said > 10:
+        _last_said = now
+        logger.warning("the bridge did not run for about %.1fs (a timer fired that late): catching up", late)
 
 
 class PatientTimer:
@@ -37,7 +52,9 @@ class PatientTimer:
         self.waited_grace = False
 
     def _fire(self) -> None:
-        if not self.waited_grace and self._loop.time() - self._due > LATE:
+        late = self._loop.time() - self._due
+        if not self.waited_grace and late > LATE:
+            _say_stalled(late)
             self.waited_grace = True
             self._handle = self._loop.call_later(self._grace, self._callback, *self._args)
             return
