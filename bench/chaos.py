@@ -176,7 +176,7 @@ def play(ctx: Any, fault: str, result: FaultResult) -> None:
 
 def run_fault(ctx: Any, fault: str, args: argparse.Namespace) -> FaultResult:
     from . import platform as pf
-    from .runner import STASIS_IP, say, wait_records
+    from .runner import SIP_SERVER, STASIS_IP, say, wait_records
     from .sipp import run_uac
 
     path = ctx.paths["stasis"]
@@ -202,7 +202,7 @@ def run_fault(ctx: Any, fault: str, args: argparse.Namespace) -> FaultResult:
     thread.start()
     run_uac(
         path,
-        server="127.0.0.1:5360",
+        server=SIP_SERVER,
         rate=args.rate,
         calls=calls,
         work_dir=work_dir,
