@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: run test lint bench setup system services asterisk venv demo
+.PHONY: run test lint bench chaos setup system services asterisk venv demo
 
 $(VENV_STAMP): pyproject.toml
 	python3 -m venv .venv
@@ -42,3 +42,7 @@ lint: venv
 
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The faults of issue 10 under load (bench/chaos.py); e.g. CHAOS_ARGS="--rate 5 --hold 10 --faults freeze".
+chaos: setup
+	$(PY) -m bench.chaos $(CHAOS_ARGS)

@@ -37,6 +37,7 @@ from telephony.routing import (
     Policy,
     Reject,
     RejectReason,
+    RerouteToDid,
     RingDevices,
     Voicemail,
     VoicemailMenu,
@@ -57,6 +58,7 @@ from .registry import CallRegistry
 from .ringing import HANGUP_EVENTS, TIMER_EVENTS, Ringing, RingOutcome, RingResult
 from .routing_cache import RoutingCache
 from .state import LegStatus, State, check_transition, end_reason, hangup_cause
+from .timers import PatientTimer
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,7 @@ class Call:
         self.participants: dict[str, Leg] = {self.caller.channel_id: self.caller}
         self.mixers: dict[str, Mixer] = {}
         self.queue: asyncio.Queue[Json] = queue if queue is not None else asyncio.Queue()
-        self.timers: list[asyncio.TimerHandle] = []
+        self.timers: list[PatientTimer] = []
         self.recorder = CallRecorder(call_id, services.batcher)
         # Ringing attempts: the first, then one per forward. Only the last one is current.
         self.attempts: list[Ringing] = []
@@ -164,8 +166,8 @@ class Call:
         self.queue.put_nowait(event)
 
     def _later(self, delay: float, event: Json) -> None:
-        loop = asyncio.get_running_loop()
-        self.timers.append(loop.call_later(delay, self.queue.put_nowait, event))
+        # Patient: after a freeze, the events Asterisk sent meanwhile come first (timers.py).
+        self.timers.append(PatientTimer(delay, self.queue.put_nowait, event))
 
     def _cancel_timers(self) -> None:
         for timer in self.timers:
@@ -292,13 +294,6 @@ class Call:
                 at=self.started_at,
             )
             self.recorded = self.caller_leg_recorded = True
-        if isinstance(plan, RingDevices) and plan.external:
-            # One of the company's own public numbers: reach it on the platform, not through the
-            # carrier and back, so the forwarding path (and its loop guard) stays with the call.
-            did = await cache.did_target(plan.targets[0].number)
-            if did is not None and did.company_id == caller_party.company_id:
-                await self.route(did.dial, answered=answered, new_record=False)
-                return
         if callee is not None:
             self.callee_user_id = callee.user_id
             self.recorder.submit(
@@ -328,6 +323,9 @@ class Call:
             await self.forward(plan)
         elif isinstance(plan, ApplyDialCode):
             await self.dial_code(plan)
+        elif isinstance(plan, RerouteToDid):
+            # One of the company's own public numbers: the same call, routed again on the platform.
+            await self.route(plan.dial, answered=answered, new_record=False)
         else:
             await self.ring(plan, answered=answered)
 

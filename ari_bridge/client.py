@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from .timers import PatientTimer
+
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
@@ -166,7 +168,8 @@ class AriClient:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Json] = loop.create_future()
         self._pending[request_id] = future
-        expiry = loop.call_later(timeout or self.config.request_timeout, self._expire, request_id)
+        # Patient: after a freeze, an answer waiting unread on the WebSocket is read first (timers.py).
+        expiry = PatientTimer(timeout or self.config.request_timeout, self._expire, request_id)
         try:
             await ws.send_str(json.dumps(message))
             response = await future

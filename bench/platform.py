@@ -42,6 +42,8 @@ BASELINE_ENDPOINT = "bench-base"
 BASELINE_SIP_PASSWORD = "bench-base-sip-pw"
 FLOOR_ENDPOINT = "bench-floor"
 FLOOR_SIP_PASSWORD = "bench-floor-sip-pw"
+# The company's speed dials (short numbers that dial out): no callee has one as its extension.
+SPEED_DIALS = tuple(f"9{i}0" for i in range(5))
 
 
 class BenchError(RuntimeError):
@@ -305,7 +307,8 @@ def create_company_and_users(callees: int) -> Provisioned:
     result = Provisioned(company.id, caller_credentials.username, CALLER_SIP_PASSWORD)
     # Numbers the platform routes to a service rather than to a user (the company's voicemail
     # service number, 555 by default) cannot be callees.
-    reserved = {str(getattr(company, "voicemail_number", "") or ""), CALLER_EXTENSION}
+    # Nor can the speed dials (give_realistic_routing_settings): they dial out, past 900 callees.
+    reserved = {str(getattr(company, "voicemail_number", "") or ""), CALLER_EXTENSION, *SPEED_DIALS}
     number = FIRST_CALLEE_EXTENSION
     while len(result.callees) < callees:
         extension = str(number)
@@ -343,7 +346,7 @@ def give_realistic_routing_settings(company: Any) -> None:
     for number_class in ("international", "premium"):
         BarringRule.objects.create(company=company, direction="in", number_class=number_class)
     for i in range(5):
-        SpeedDial.objects.create(company=company, short_number=f"9{i}0", number=f"014567890{i}")
+        SpeedDial.objects.create(company=company, short_number=SPEED_DIALS[i], number=f"014567890{i}")
     users = list(company.users.exclude(username="bench-caller"))
     CallSettings.objects.bulk_create(
         CallSettings(user=user, mobile_number=f"06{user.pk:08d}"[:10]) for user in users

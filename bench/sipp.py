@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +145,8 @@ def run_uac(
     book: ProcessBook,
     extra_timeout: float = 40.0,
     trace_messages: bool = False,
+    scenario: Path = UAC_SCENARIO,
+    limit: int | None = None,
 ) -> UacResult:
     """Place `calls` calls at `rate` calls/s and wait for the last to finish; read sipp's statistics.
 
@@ -155,13 +158,13 @@ def run_uac(
     injection = work_dir / "numbers.csv"
     write_injection_file(injection, caller.numbers)
     stat_file = work_dir / "stat.csv"
-    limit = max(50, rate * 3)
+    limit = limit or max(50, rate * 3)
     budget = calls / rate + extra_timeout
     args = [
         SIPP,
         server,
         "-sf",
-        str(UAC_SCENARIO),
+        str(scenario),
         "-inf",
         str(injection),
         "-set",
@@ -313,19 +316,26 @@ def _read_rtt(result: UacResult, work_dir: Path) -> None:
 _TRACE_HEAD = re.compile(r"^-{10,} (\d{4}-\d\d-\d\d[ \t]\d\d:\d\d:\d\d\.\d+)\s*$", re.M)
 
 
-def setup_times_from_trace(path: Path) -> list[float]:
-    """INVITE (CSeq 2, the authenticated one) sent -> its 200 OK received, per call, in ms."""
+@dataclass(frozen=True)
+class TracedMessage:
+    """One message of a sipp -trace_msg file."""
+
+    stamp: float  # seconds (wall clock; only differences mean anything)
+    sent: bool
+    first_line: str
+    headers: dict[str, str]
+
+
+def traced_messages(path: Path) -> Iterator[TracedMessage]:
+    """The messages of a sipp -trace_msg file, in order."""
     text = path.read_text(errors="replace")
     heads = list(_TRACE_HEAD.finditer(text))
-    sent: dict[str, float] = {}
-    answered: dict[str, float] = {}
     for index, head in enumerate(heads):
         end = heads[index + 1].start() if index + 1 < len(heads) else len(text)
         body = text[head.end() : end].lstrip("\n")
         direction, _, message = body.partition("\n")
         # Local wall-clock time; only differences are used, so any fixed zone will do.
         when = dt.datetime.strptime(head.group(1).replace("\t", " ") + " +0000", "%Y-%m-%d %H:%M:%S.%f %z")
-        stamp = when.timestamp()
         lines = [line.strip() for line in message.strip().splitlines()]
         if not lines:
             continue
@@ -335,13 +345,21 @@ def setup_times_from_trace(path: Path) -> list[float]:
                 break
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        if headers.get("cseq") != "2 INVITE":
+        yield TracedMessage(when.timestamp(), "sent" in direction, lines[0], headers)
+
+
+def setup_times_from_trace(path: Path) -> list[float]:
+    """INVITE (CSeq 2, the authenticated one) sent -> its 200 OK received, per call, in ms."""
+    sent: dict[str, float] = {}
+    answered: dict[str, float] = {}
+    for message in traced_messages(path):
+        if message.headers.get("cseq") != "2 INVITE":
             continue
-        call_id = headers.get("call-id", "")
-        if "sent" in direction and lines[0].startswith("INVITE "):
-            sent.setdefault(call_id, stamp)  # a retransmission keeps the first
-        elif "received" in direction and lines[0].startswith("SIP/2.0 200"):
-            answered.setdefault(call_id, stamp)
+        call_id = message.headers.get("call-id", "")
+        if message.sent and message.first_line.startswith("INVITE "):
+            sent.setdefault(call_id, message.stamp)  # a retransmission keeps the first
+        elif not message.sent and message.first_line.startswith("SIP/2.0 200"):
+            answered.setdefault(call_id, message.stamp)
     return [(answered[c] - sent[c]) * 1000 for c in answered if c in sent]
 
 

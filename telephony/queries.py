@@ -131,7 +131,32 @@ def policy_for(company: Company | int) -> Policy:
         speed_dials=speed_dials,
         barring=tuple(barring),
         bar_high_risk=company.bar_high_risk,
+        own_numbers=own_numbers_of(company),
     )
+
+
+def own_numbers_of(company: Company) -> dict[str, str]:
+    """The company's own public numbers (E.164) -> what each rings inside, as `did_target` says
+    (its DIDs first, then its sites' and its own main numbers): routing reroutes a call to one of
+    them on the platform rather than out through the carrier and back."""
+    cc = company.country_code
+    found: dict[str, str] = {}
+    for phone_number in PhoneNumber.objects.select_related("user__extension").filter(company=company):
+        if phone_number.destination == PhoneNumber.Destination.VOICEMAIL:
+            dial = company.voicemail_number
+        else:
+            extension = getattr(phone_number.user, "extension", None) if phone_number.user else None
+            dial = extension.number if extension is not None else ""
+        if dial:
+            found[routing.canonical(phone_number.number, cc)] = dial
+    mains = [*Site.objects.filter(company=company).values_list("main_number", flat=True), company.main_number]
+    for number in mains:
+        key = routing.canonical(number, cc) if number else ""
+        if key and key not in found:
+            main = main_number_target(number)
+            if main is not None and main[0].pk == company.pk:
+                found[key] = main[1]
+    return found
 
 
 def rules_of(user_id: int, country_code: str) -> tuple[routing.Rule, ...]:

@@ -315,6 +315,9 @@ class Policy:
     # High-risk numbers (HIGH_RISK_PREFIXES) are barred for everyone of the company, as a company
     # rule for that class would: an allow rule for a prefix, or for the class and a user, still wins.
     bar_high_risk: bool = True
+    # The company's own public numbers (E.164: its DIDs, its and its sites' main numbers) and what
+    # each one rings as if dialled inside (an extension, or the voicemail service number).
+    own_numbers: Mapping[str, str] = field(default_factory=dict)
     # The carrier trunk's endpoint, through which outside numbers are rung.
     trunk: str = "carrier"
 
@@ -679,7 +682,17 @@ class ApplyDialCode:
     user_id: int
 
 
-Plan = RingDevices | Reject | Voicemail | VoicemailMenu | Forward | ApplyDialCode
+@dataclass(frozen=True, slots=True)
+class RerouteToDid:
+    """The call goes to one of the company's own public numbers: it is routed again on the platform,
+    as if `dial` had been dialled inside (on-net), not sent out through the carrier and back in, so
+    that the call, its record and its forwarding path (and the loop guard) stay together."""
+
+    number: str  # the public number, E.164
+    dial: str  # what it rings inside: an extension or the voicemail service number
+
+
+Plan = RingDevices | Reject | Voicemail | VoicemailMenu | Forward | ApplyDialCode | RerouteToDid
 
 
 # --- deciding ------------------------------------------------------------------------------------------
@@ -708,14 +721,17 @@ def plan_call(facts: CallFacts, callee: Callee | None, now: datetime, policy: Po
     return Reject(RejectReason.UNKNOWN_NUMBER)
 
 
-def plan_outside(facts: CallFacts, number: str, policy: Policy) -> RingDevices | Reject:
+def plan_outside(facts: CallFacts, number: str, policy: Policy) -> RingDevices | Reject | RerouteToDid:
     """A call to an outside number through the trunk: dialled (C2), forwarded or a speed dial (C3).
 
     The user on whose behalf it goes out (the last forwarder, else the caller) must be allowed to
-    call the number (C4)."""
+    call the number (C4). One of the company's own public numbers is reached on the platform."""
     on_behalf = facts.forwarded_by[-1] if facts.forwarded_by else facts.caller.user_id
     if on_behalf is None or barred(number, "out", on_behalf, policy):
         return Reject(RejectReason.BARRED)
+    own = policy.own_numbers.get(number)
+    if own:
+        return RerouteToDid(number=number, dial=own)
     caller = facts.caller
     return RingDevices(
         callee=None,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ari_bridge.state import State
 from telephony import records
-from telephony.queries import DidTarget
 
 from .stub_ari import ACME, Stage, carol, leg_id, phone, rule, run
 
@@ -93,10 +94,31 @@ def test_a_forward_to_an_outside_number_over_the_companys_fraud_limit_is_refused
 
 def test_a_call_to_the_company_s_own_public_number_is_reached_on_the_platform() -> None:
     async def scenario(stage: Stage) -> None:
-        stage.cache.dids["+33140000103"] = DidTarget(
-            company_id=1, timezone="Europe/Paris", voicemail_number="555", dial="103", policy=ACME
-        )
+        stage.cache.policy = dataclasses.replace(ACME, own_numbers={"+33140000103": "103"})
         await stage.place("+33140000103")
         assert [c["endpoint"] for c in stage.ari.created()] == ["PJSIP/acme-103"]
+        assert len(stage.written(records.start_call)) == 1
+        assert [c["number"] for c in stage.writes(records.set_callee)] == ["103"]
+
+    run(scenario)
+
+
+def test_a_forward_to_the_company_s_own_public_number_rings_the_colleague_on_the_same_call() -> None:
+    async def scenario(stage: Stage) -> None:
+        stage.cache.policy = dataclasses.replace(ACME, own_numbers={"+33140000103": "103"})
+        stage.cache.callees["102"] = carol(rules=(rule("always", "+33140000103"),))
+        call = await stage.place("102")
+        assert [c["endpoint"] for c in stage.ari.created()] == ["PJSIP/acme-103"]
+        assert call.forwarded_by == (12,)
+        assert len(stage.written(records.start_call)) == 1
+
+    run(scenario)
+
+
+def test_another_company_s_public_number_goes_out_through_the_trunk() -> None:
+    async def scenario(stage: Stage) -> None:
+        stage.cache.policy = dataclasses.replace(ACME, own_numbers={"+33140000103": "103"})
+        await stage.place("+33150000103")
+        assert [c["endpoint"] for c in stage.ari.created()] == ["PJSIP/+33150000103@carrier"]
 
     run(scenario)

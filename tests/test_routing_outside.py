@@ -22,6 +22,7 @@ from telephony.routing import (
     Policy,
     Reject,
     RejectReason,
+    RerouteToDid,
     RingDevices,
     Screening,
     Unknown,
@@ -66,6 +67,24 @@ def dialled_out(plan: Plan) -> str | None:
 def barring(*rules: BarringRule) -> Policy:
     """Acme with these barring rules."""
     return dataclasses.replace(ACME, barring=rules)
+
+
+def test_a_call_to_the_company_s_own_public_number_is_rerouted_to_what_it_rings_inside() -> None:
+    policy = dataclasses.replace(ACME, own_numbers={"+33140000103": "103"})
+
+    assert call(None, "00140000103", policy=policy) == RerouteToDid(number="+33140000103", dial="103")
+    assert call(None, "+33140000103", policy=policy) == RerouteToDid(number="+33140000103", dial="103")
+    assert dialled_out(call(None, "00140000104", policy=policy)) == "+33140000104"
+
+
+def test_a_forward_to_the_company_s_own_public_number_is_rerouted_once_decided_again() -> None:
+    policy = dataclasses.replace(ACME, own_numbers={"+33140000103": "103"})
+    forward = call(carol(rules=(rule(1, "always", number="+33140000103"),)), policy=policy)
+    assert isinstance(forward, Forward) and forward.external
+
+    again = call(None, forward.number, forwarded_by=(forward.by_user_id,), policy=policy)
+
+    assert again == RerouteToDid(number="+33140000103", dial="103")
 
 
 # --- numbers ------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from telephony.routing import (
     Plan,
     Policy,
     Reject,
+    RerouteToDid,
     RingDevices,
     Rule,
     Voicemail,
@@ -382,6 +383,35 @@ def test_dialling_out_rings_the_trunk_exactly_when_the_number_is_not_barred(
     else:
         assert isinstance(plan, RingDevices) and plan.external
         assert [t.number for t in plan.targets] == [number]
+
+
+@many
+@given(
+    dialled=st.sampled_from([*OUTSIDE, "0612345678", "0044207946000", "0899123456"]),
+    own=st.dictionaries(
+        st.sampled_from([to_e164(n, "33") for n in (*OUTSIDE, "0612345678", "0140000100")]),
+        st.sampled_from(["102", "103", "555"]),
+        max_size=4,
+    ),
+    rules=st.lists(barring_rules, max_size=6),
+    user=st.sampled_from([1, 2, 3, 4]),
+)
+def test_a_call_out_to_one_of_the_company_s_own_numbers_is_rerouted_on_the_platform_and_only_then(
+    dialled: str, own: dict[str, str], rules: list[BarringRule], user: int
+) -> None:
+    policy = dataclasses.replace(ACME, outside_prefix="0", barring=tuple(rules), own_numbers=own)
+    number = to_e164(dialled, "33")
+    typed = number if number.startswith("+") else "0" + dialled
+    caller = Party(company_id=1, user_id=user, number="201", name="U", outside_number="+33140000201")
+
+    plan = plan_call(CallFacts(caller, typed), None, datetime(2026, 11, 25, tzinfo=UTC), policy)
+
+    if barred(number, "out", user, policy):
+        assert isinstance(plan, Reject)
+    elif number in own:
+        assert plan == RerouteToDid(number=number, dial=own[number])
+    else:
+        assert isinstance(plan, RingDevices) and [t.number for t in plan.targets] == [number]
 
 
 # --- loops ---------------------------------------------------------------------------------------------

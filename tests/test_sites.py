@@ -17,7 +17,13 @@ from directory import actions
 from directory.models import Company, Site, User
 from telephony.choices import CallerIdChoice
 from telephony.models import CallSettings, PhoneNumber
-from telephony.queries import callee_by_extension, caller_by_endpoint, did_target, outside_number_of
+from telephony.queries import (
+    callee_by_extension,
+    caller_by_endpoint,
+    did_target,
+    outside_number_of,
+    policy_for,
+)
 
 from .personas import Person
 
@@ -237,6 +243,23 @@ def test_a_users_own_number_still_rings_the_user(lyon: Site, bob: Person) -> Non
     target = did_target("+33472000101")
 
     assert target is not None and target.dial == bob.extension
+
+
+def test_the_company_s_policy_lists_its_own_numbers_and_what_each_rings(
+    lyon: Site, alice: Person, bob: Person, carol: Person
+) -> None:
+    company = lyon.company
+    PhoneNumber.objects.create(company=company, number="+33472000101", destination="user", user=bob.user)
+    PhoneNumber.objects.create(company=company, number="+33472000555", destination="voicemail")
+
+    own = policy_for(company.pk).own_numbers
+
+    assert own == {
+        "+33472000101": bob.extension,
+        "+33472000555": company.voicemail_number,
+        LYON_NUMBER: carol.extension,
+        PARIS_NUMBER: alice.extension,
+    }
 
 
 # --- myTelephony --------------------------------------------------------------------------------
