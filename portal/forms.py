@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.choices import Language
 from directory.models import Company, User
-from telephony.actions import DIAL_CODE_FEATURES
+from telephony.actions.dial_plan import DIAL_CODE_FEATURES
 from telephony.choices import (
     BarringDirection,
     CallerIdChoice,
@@ -239,7 +239,7 @@ class DndForm(forms.Form):
 
 
 class ForwardingRuleForm(forms.Form):
-    """One forwarding rule as MyIstra edits it; telephony.settings_actions checks what it means."""
+    """One forwarding rule as MyIstra edits it; telephony.actions.forwarding checks what it means."""
 
     label = forms.CharField(label=_("Label"), max_length=60, required=False)
     condition = forms.ChoiceField(label=_("Forward"), choices=RuleCondition.choices)

@@ -23,8 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from directory.models import User
-from telephony import actions, clicktocall
-from telephony.actions import SipCredentials
+from telephony import clicktocall
+from telephony.actions import devices as device_actions
+from telephony.actions.devices import SipCredentials
 from telephony.models import CallSettings, Device, Extension
 from voicemail import actions as voicemail_actions
 from voicemail import media
@@ -196,7 +197,7 @@ def device_settings(request: HttpRequest, device_id: int) -> HttpResponse:
     form = _device_form(device, request.POST)
     if form.is_valid():
         try:
-            actions.update_device(
+            device_actions.update_device(
                 device=device,
                 ring_delay=form.cleaned_data["ring_delay"],
                 enabled=form.cleaned_data["enabled"],
@@ -432,7 +433,7 @@ def create_user(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            user, credentials = actions.create_user(
+            user, credentials = voicemail_actions.create_user_with_mailbox(
                 company=admin.company,
                 username=data["username"],
                 extension=data["extension"],
@@ -486,7 +487,7 @@ def add_device(request: HttpRequest, user_id: int) -> HttpResponse:
     form = AddDeviceForm(request.POST)
     if form.is_valid():
         try:
-            _, credentials = actions.add_device(
+            _, credentials = device_actions.add_device(
                 user=owner, label=form.cleaned_data["label"], ring_delay=form.cleaned_data["ring_delay"]
             )
         except ValidationError as error:
@@ -501,5 +502,5 @@ def add_device(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_POST
 def reset_sip_password(request: HttpRequest, device_id: int) -> HttpResponse:
     device = _get_device_for_admin(request, device_id)
-    credentials = actions.reset_sip_password(device=device)
+    credentials = device_actions.reset_sip_password(device=device)
     return _credentials_page(request, device.user, credentials, status=200)

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from directory.models import Company
-from telephony.actions import create_user
+from telephony.actions.forwarding import check_forward_destination
+from telephony.actions.users import create_user
 from telephony.models import PhoneNumber
-from telephony.settings_actions import check_forward_destination
 from tests.personas import Person
 
 pytestmark = pytest.mark.django_db

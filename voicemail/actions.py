@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -15,6 +16,8 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from directory.models import User
+from telephony.actions import users as user_actions
+from telephony.actions.devices import SipCredentials
 from telephony.events import VoicemailEvent, publish_event_on_commit
 
 from . import mwi
@@ -33,6 +36,16 @@ def ensure_mailbox(user: User) -> Mailbox:
     assert user.company_id is not None
     mailbox, _ = Mailbox.objects.get_or_create(user=user, defaults={"company_id": user.company_id})
     return mailbox
+
+
+@transaction.atomic
+def create_user_with_mailbox(**fields: Any) -> tuple[User, SipCredentials | None]:
+    """A user as `telephony.actions.users.create_user` makes them (same keywords), with their
+    voicemail box: what the portal, the API and the demo seed create. Telephony sits below
+    voicemail and knows nothing of mailboxes, so this step lives here."""
+    user, credentials = user_actions.create_user(**fields)
+    ensure_mailbox(user)
+    return user, credentials
 
 
 def mailbox_mwi_id(mailbox: Mailbox) -> str | None:

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from directory.choices import Language, Role
 from directory.models import Company, Site, User
-from telephony import actions
+from telephony.actions import dial_plan as dial_plan_actions
 from telephony.choices import Presence
 from telephony.models import (
     BarringRule,
@@ -59,7 +59,7 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
 
 class UserCreateSerializer(serializers.Serializer):
-    """Input of telephony.actions.create_user; the login and extension are checked there."""
+    """Input of telephony.user_actions.create_user; the login and extension are checked there."""
 
     username = serializers.CharField(max_length=150)
     extension = serializers.CharField(max_length=6, validators=[extension_number_validator])
@@ -220,7 +220,7 @@ class CompanyUserField(serializers.PrimaryKeyRelatedField):
 
 class CallSettingsSerializer(serializers.ModelSerializer[CallSettings]):
     """DND, presence, home and mobile numbers, caller id and black/white list. Numbers are checked
-    (and tidied of spaces and dots) by telephony.settings_actions."""
+    (and tidied of spaces and dots) by telephony.actions.call_settings."""
 
     home_number = serializers.CharField(max_length=30, allow_blank=True, required=False)
     mobile_number = serializers.CharField(max_length=30, allow_blank=True, required=False)
@@ -266,7 +266,7 @@ class CallSettingsSerializer(serializers.ModelSerializer[CallSettings]):
 
 class ForwardingRuleSerializer(serializers.ModelSerializer[ForwardingRule]):
     """A forwarding rule; what it means (a destination the user may call, callers for "listed"...)
-    is checked by telephony.settings_actions."""
+    is checked by telephony.actions.call_settings."""
 
     callers = serializers.ListField(
         child=serializers.CharField(max_length=30),
@@ -407,7 +407,9 @@ class CompanyRoutingSerializer(serializers.ModelSerializer[Company]):
 
     def to_representation(self, instance: Company) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["dial_codes"] = {str(f): code for f, code in actions.effective_dial_codes(instance).items()}
+        data["dial_codes"] = {
+            str(f): code for f, code in dial_plan_actions.effective_dial_codes(instance).items()
+        }
         return data
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))

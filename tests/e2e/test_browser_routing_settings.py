@@ -13,7 +13,8 @@ import pytest
 from django.db import connection
 from playwright.async_api import Page, async_playwright, expect
 
-from telephony import settings_actions
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import Presence, RuleCondition
 from telephony.models import CallSettings
 from tests.personas import PORTAL_PASSWORD, Person
@@ -37,9 +38,9 @@ def _from_the_desk_phone(person: Person, code: str) -> None:
     committed like the bridge does, so the live event goes out."""
     try:
         if code == "*8":
-            settings_actions.set_dnd(person.user, True)
+            call_settings_actions.set_dnd(person.user, True)
         elif code == "*2103":
-            settings_actions.set_dial_code_forward(person.user, RuleCondition.ALWAYS, "103")
+            forwarding_actions.set_dial_code_forward(person.user, RuleCondition.ALWAYS, "103")
         else:
             raise AssertionError(code)
     finally:
@@ -48,7 +49,7 @@ def _from_the_desk_phone(person: Person, code: str) -> None:
 
 def _set_presence(person: Person, presence: str) -> None:
     try:
-        settings_actions.set_presence(person.user, presence)
+        call_settings_actions.set_presence(person.user, presence)
     finally:
         connection.close()
 

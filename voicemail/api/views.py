@@ -6,6 +6,8 @@ answers 404. Writes with side effects (read, delete, PIN) go through voicemail.a
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
@@ -20,8 +22,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from directory.api.permissions import IsCompanyMember
 from directory.models import User
-from telephony.api.permissions import IsCompanyMember
+from telephony.actions.devices import SipCredentials
+from telephony.api import views as telephony_views
 from voicemail import actions
 from voicemail.models import Mailbox, Message
 
@@ -115,3 +119,10 @@ class PinView(APIView):
         response = Response(status=status.HTTP_204_NO_CONTENT)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class UserViewSet(telephony_views.UserViewSet):
+    """The API's users (`telephony.api.views.UserViewSet`), each created with a voicemail box."""
+
+    def create_user(self, **fields: Any) -> tuple[User, SipCredentials | None]:
+        return actions.create_user_with_mailbox(**fields)
