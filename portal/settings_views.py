@@ -67,7 +67,7 @@ def set_dnd(request: HttpRequest) -> HttpResponse:
     form = DndForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Do not disturb is on or off."))
-    call_settings = call_settings_actions.set_dnd(user, form.cleaned_data["dnd"] == "on")
+    call_settings = call_settings_actions.set_dnd(user=user, on=form.cleaned_data["dnd"] == "on")
     if _from_script(request):
         return JsonResponse(_status(call_settings))
     return _back(request, "portal:myistra")
@@ -80,7 +80,7 @@ def set_presence(request: HttpRequest) -> HttpResponse:
     form = PresenceForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Unknown presence state."))
-    call_settings = call_settings_actions.set_presence(user, form.cleaned_data["presence"])
+    call_settings = call_settings_actions.set_presence(user=user, presence=form.cleaned_data["presence"])
     if _from_script(request):
         return JsonResponse(_status(call_settings))
     return _back(request, "portal:myistra")
@@ -225,7 +225,7 @@ def forwarding_create(request: HttpRequest) -> HttpResponse:
     form = _rule_form(request.POST)
     if form.is_valid():
         try:
-            forwarding_actions.create_forwarding_rule(user, **_rule_fields(form))
+            forwarding_actions.create_forwarding_rule(user=user, **_rule_fields(form))
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -244,7 +244,7 @@ def forwarding_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
         form = _rule_form(request.POST, rule=rule)
         if form.is_valid():
             try:
-                forwarding_actions.update_forwarding_rule(rule, **_rule_fields(form))
+                forwarding_actions.update_forwarding_rule(rule=rule, **_rule_fields(form))
             except ValidationError as error:
                 add_action_errors(form, error)
         if form.is_valid():
@@ -259,7 +259,7 @@ def forwarding_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
 def forwarding_enabled(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = _own_rule(request, rule_id)
     try:
-        forwarding_actions.set_forwarding_rule_enabled(rule, request.POST.get("enabled") == "on")
+        forwarding_actions.set_forwarding_rule_enabled(rule=rule, on=request.POST.get("enabled") == "on")
     except ValidationError as error:
         messages.error(
             request,
@@ -275,14 +275,14 @@ def forwarding_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     direction = request.POST.get("direction")
     if direction not in ("up", "down"):
         return HttpResponseBadRequest(_("Move a rule up or down."))
-    forwarding_actions.move_forwarding_rule(rule, up=direction == "up")
+    forwarding_actions.move_forwarding_rule(rule=rule, up=direction == "up")
     return redirect("portal:forwarding")
 
 
 @login_required
 @require_POST
 def forwarding_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
-    forwarding_actions.delete_forwarding_rule(_own_rule(request, rule_id))
+    forwarding_actions.delete_forwarding_rule(rule=_own_rule(request, rule_id))
     messages.success(request, _("Forwarding rule deleted."))
     return redirect("portal:forwarding")
 
@@ -401,7 +401,7 @@ def _save_call_settings(
     """Save one form of the settings page; on an error, show the page again with that form."""
     if form.is_valid():
         try:
-            call_settings_actions.update_call_settings(user, **form.cleaned_data)
+            call_settings_actions.update_call_settings(user=user, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -418,7 +418,9 @@ def phone_call_waiting(request: HttpRequest, device_id: int) -> HttpResponse:
     form = _call_waiting_form(device, request.POST)
     if form.is_valid():
         try:
-            call_settings_actions.set_phone_call_waiting(user, device, form.cleaned_data["max_calls"])
+            call_settings_actions.set_phone_call_waiting(
+                user=user, device=device, max_calls=form.cleaned_data["max_calls"]
+            )
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -434,7 +436,7 @@ def remote_terminal_add(request: HttpRequest) -> HttpResponse:
     form = RemoteTerminalForm(request.POST, auto_id="add-remote-%s")
     if form.is_valid():
         try:
-            call_settings_actions.add_remote_terminal(user, **form.cleaned_data)
+            call_settings_actions.add_remote_terminal(user=user, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -452,7 +454,7 @@ def remote_terminal_update(request: HttpRequest, device_id: int) -> HttpResponse
     form = _remote_form(device, request.POST)
     if form.is_valid():
         try:
-            call_settings_actions.update_remote_terminal(user, device, **form.cleaned_data)
+            call_settings_actions.update_remote_terminal(user=user, device=device, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -467,7 +469,7 @@ def remote_terminal_delete(request: HttpRequest, device_id: int) -> HttpResponse
     user = _member(request)
     device = _own_device(request, device_id)
     try:
-        call_settings_actions.delete_remote_terminal(user, device)
+        call_settings_actions.delete_remote_terminal(user=user, device=device)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

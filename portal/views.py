@@ -252,7 +252,7 @@ def _voicemail_page(
     pin_form: PinForm | None = None,
 ) -> HttpResponse:
     """The page; a refused form is passed in to be shown again with its errors (and a 400)."""
-    mailbox = voicemail_actions.ensure_mailbox(user)
+    mailbox = voicemail_actions.ensure_mailbox(user=user)
     refused = settings_form or greeting_form or pin_form
     context = {
         **_voicemail_list_context(user),
@@ -347,7 +347,9 @@ def voicemail_settings(request: HttpRequest) -> HttpResponse:
     form = VoicemailSettingsForm(request.POST)
     if not form.is_valid():
         return _voicemail_page(request, user, settings_form=form)
-    voicemail_actions.update_settings(mailbox=voicemail_actions.ensure_mailbox(user), **form.cleaned_data)
+    voicemail_actions.update_settings(
+        mailbox=voicemail_actions.ensure_mailbox(user=user), **form.cleaned_data
+    )
     messages.success(request, _("Voicemail settings saved."))
     return redirect("portal:voicemail")
 
@@ -356,7 +358,7 @@ def voicemail_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def voicemail_greeting(request: HttpRequest) -> HttpResponse:
     user = _member(request)
-    mailbox = voicemail_actions.ensure_mailbox(user)
+    mailbox = voicemail_actions.ensure_mailbox(user=user)
     form = _greeting_form(mailbox, request.POST, request.FILES)
     if not form.is_valid():
         return _voicemail_page(request, user, greeting_form=form)
@@ -379,7 +381,7 @@ def voicemail_pin(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             voicemail_actions.set_pin(
-                mailbox=voicemail_actions.ensure_mailbox(user), pin=form.cleaned_data["pin"]
+                mailbox=voicemail_actions.ensure_mailbox(user=user), pin=form.cleaned_data["pin"]
             )
         except ValidationError as error:
             form.add_error("pin", error)

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from . import queries, routing
 from .routing import Plan, RejectReason, RingDevices
+from .tasks import send_fraud_alert
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,5 @@ def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: d
             usage.max_international_minutes,
         )
         if limit is not None and cache.add(alert_key(company_id, limit), 1, timeout=ALERT_EVERY):
-            from .tasks import send_fraud_alert
-
             transaction.on_commit(lambda: send_fraud_alert.delay(company_id, str(limit), number))
     return decided

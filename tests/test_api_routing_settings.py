@@ -220,7 +220,7 @@ def test_patching_and_deleting_my_rule_tells_my_browsers(
     bob: Person, carol: Person, published: PublishedEvents, django_capture_on_commit_callbacks: Any
 ) -> None:
     # given
-    rule = forwarding_actions.create_forwarding_rule(bob.user, condition="busy", destination="voicemail")
+    rule = forwarding_actions.create_forwarding_rule(user=bob.user, condition="busy", destination="voicemail")
     client = _client_for(bob)
     url = reverse("api:forwarding-rule-detail", args=[rule.pk])
 
@@ -239,7 +239,7 @@ def test_patching_and_deleting_my_rule_tells_my_browsers(
 @pytest.mark.parametrize("viewer", ["carol", "gus"])
 def test_someone_elses_rule_is_not_found(bob: Person, carol: Person, gus: Person, viewer: str) -> None:
     # given
-    rule = forwarding_actions.create_forwarding_rule(bob.user, condition="busy", destination="voicemail")
+    rule = forwarding_actions.create_forwarding_rule(user=bob.user, condition="busy", destination="voicemail")
     client = _client_for({"carol": carol, "gus": gus}[viewer])
     url = reverse("api:forwarding-rule-detail", args=[rule.pk])
 

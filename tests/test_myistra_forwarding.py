@@ -67,8 +67,8 @@ def test_myistra_shows_my_presence_and_that_i_am_available_for_calls(client: Cli
 
 def test_myistra_shows_do_not_disturb_when_it_is_on(client: Client, bob: Person) -> None:
     # given
-    call_settings_actions.set_dnd(bob.user, True)
-    call_settings_actions.set_presence(bob.user, Presence.MEETING)
+    call_settings_actions.set_dnd(user=bob.user, on=True)
+    call_settings_actions.set_presence(user=bob.user, presence=Presence.MEETING)
 
     # when
     html = _logged_in(client, bob).get(reverse("portal:myistra")).content.decode()
@@ -130,7 +130,7 @@ def test_a_redirect_after_a_status_change_never_leaves_the_site(client: Client, 
 
 def test_the_status_snapshot_is_my_dnd_and_presence(client: Client, bob: Person) -> None:
     # given
-    call_settings_actions.set_dnd(bob.user, True)
+    call_settings_actions.set_dnd(user=bob.user, on=True)
 
     # when
     response = _logged_in(client, bob).get(reverse("portal:status_snapshot"))
@@ -146,7 +146,7 @@ def test_the_status_snapshot_answers_401_once_logged_out(client: Client, db: Non
 def test_myistra_speaks_french_for_a_french_company(client: Client, gus: Person) -> None:
     # given
     Company.objects.filter(users=gus.user).update(language="fr")
-    call_settings_actions.set_dnd(gus.user, True)
+    call_settings_actions.set_dnd(user=gus.user, on=True)
 
     # when
     html = _logged_in(client, gus).get(reverse("portal:myistra")).content.decode()
@@ -161,9 +161,9 @@ def test_myistra_speaks_french_for_a_french_company(client: Client, gus: Person)
 
 def test_forwarding_page_lists_my_rules_in_order_in_words(client: Client, bob: Person) -> None:
     # given
-    call_settings_actions.update_call_settings(bob.user, mobile_number="0612345678")
+    call_settings_actions.update_call_settings(user=bob.user, mobile_number="0612345678")
     forwarding_actions.create_forwarding_rule(
-        bob.user,
+        user=bob.user,
         label="Lunch",
         condition=RuleCondition.NO_ANSWER,
         no_answer_after=20,
@@ -176,7 +176,7 @@ def test_forwarding_page_lists_my_rules_in_order_in_words(client: Client, bob: P
         destination=RuleDestination.MOBILE,
     )
     forwarding_actions.create_forwarding_rule(
-        bob.user, label="Holidays", condition=RuleCondition.ALWAYS, destination=RuleDestination.VOICEMAIL
+        user=bob.user, label="Holidays", condition=RuleCondition.ALWAYS, destination=RuleDestination.VOICEMAIL
     )
 
     # when
@@ -405,10 +405,10 @@ def test_a_rule_on_weekdays_in_office_hours_is_saved_with_its_window(
 @pytest.fixture
 def bobs_rules(bob: Person, carol: Person, dave: Person) -> list[ForwardingRule]:
     to_carol = forwarding_actions.create_forwarding_rule(
-        bob.user, label="First", condition="busy", destination="number", destination_number="102"
+        user=bob.user, label="First", condition="busy", destination="number", destination_number="102"
     )
     to_dave = forwarding_actions.create_forwarding_rule(
-        bob.user, label="Second", condition="busy", destination="number", destination_number="103"
+        user=bob.user, label="Second", condition="busy", destination="number", destination_number="103"
     )
     return [to_carol, to_dave]
 
@@ -479,9 +479,9 @@ def test_a_rule_whose_destination_went_away_can_be_switched_off_but_not_on(
     client: Client, bob: Person
 ) -> None:
     # given: a rule to bob's mobile, whose number he then removed
-    call_settings_actions.update_call_settings(bob.user, mobile_number="0612345678")
-    rule = forwarding_actions.create_forwarding_rule(bob.user, condition="always", destination="mobile")
-    call_settings_actions.update_call_settings(bob.user, mobile_number="")
+    call_settings_actions.update_call_settings(user=bob.user, mobile_number="0612345678")
+    rule = forwarding_actions.create_forwarding_rule(user=bob.user, condition="always", destination="mobile")
+    call_settings_actions.update_call_settings(user=bob.user, mobile_number="")
     _logged_in(client, bob)
     url = reverse("portal:forwarding_enabled", args=[rule.pk])
 
@@ -569,7 +569,7 @@ def test_the_list_fragment_is_just_the_rules_table(
     _logged_in(client, bob)
     for n in range(10):
         forwarding_actions.create_forwarding_rule(
-            bob.user, label=f"More {n}", condition="busy", destination="voicemail"
+            user=bob.user, label=f"More {n}", condition="busy", destination="voicemail"
         )
 
     # when

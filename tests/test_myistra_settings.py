@@ -256,7 +256,7 @@ def test_a_remote_terminal_must_be_an_outside_number_i_may_call(
 
 def test_changing_a_remote_terminal_delay_and_switching_it_off(client: Client, bob: Person) -> None:
     # given
-    remote = call_settings_actions.add_remote_terminal(bob.user, number="0612345678", label="Mobile")
+    remote = call_settings_actions.add_remote_terminal(user=bob.user, number="0612345678", label="Mobile")
 
     # when
     response = _logged_in(client, bob).post(
@@ -272,7 +272,7 @@ def test_changing_a_remote_terminal_delay_and_switching_it_off(client: Client, b
 
 def test_removing_a_remote_terminal(client: Client, bob: Person) -> None:
     # given
-    remote = call_settings_actions.add_remote_terminal(bob.user, number="0612345678", label="Mobile")
+    remote = call_settings_actions.add_remote_terminal(user=bob.user, number="0612345678", label="Mobile")
 
     # when
     _logged_in(client, bob).post(reverse("portal:remote_terminal_delete", args=[remote.pk]))
@@ -307,7 +307,9 @@ def test_someone_elses_phone_is_not_found(
     client: Client, bob: Person, carol: Person, url_name: str, data: dict[str, str]
 ) -> None:
     # given
-    carols_mobile = call_settings_actions.add_remote_terminal(carol.user, number="0698765432", label="Mobile")
+    carols_mobile = call_settings_actions.add_remote_terminal(
+        user=carol.user, number="0698765432", label="Mobile"
+    )
 
     # when
     response = _logged_in(client, bob).post(reverse(url_name, args=[carols_mobile.pk]), data)
@@ -320,7 +322,7 @@ def test_someone_elses_phone_is_not_found(
 
 def test_myistra_lists_a_remote_terminal_by_its_number(client: Client, bob: Person) -> None:
     # given
-    call_settings_actions.add_remote_terminal(bob.user, number="0612345678", label="Mobile")
+    call_settings_actions.add_remote_terminal(user=bob.user, number="0612345678", label="Mobile")
 
     # when
     html = _logged_in(client, bob).get(reverse("portal:myistra")).content.decode()

@@ -274,7 +274,7 @@ def test_forbidding_international_calls_stops_a_forward_abroad(
     assert response.status_code == 302
     assert routing.barred("+442079460000", "out", bob.user.pk, policy_for(_company(alice)))
     with pytest.raises(Exception, match="not allowed to call"):
-        forwarding_actions.check_forward_destination(bob.user, "0044207946000")
+        forwarding_actions.check_forward_destination(user=bob.user, number="0044207946000")
 
 
 def test_allowing_one_number_as_an_exception_for_one_user(client: Client, alice: Person, bob: Person) -> None:
@@ -416,7 +416,7 @@ def test_giving_a_number_to_someone_else_stops_its_former_owner_showing_it(
         company=_company(alice), number="+33140000101", destination="user", user=bob.user
     )
     call_settings_actions.update_call_settings(
-        bob.user, caller_id=CallerIdChoice.NUMBER, caller_id_number=did
+        user=bob.user, caller_id=CallerIdChoice.NUMBER, caller_id_number=did
     )
 
     # when

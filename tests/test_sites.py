@@ -471,7 +471,7 @@ def test_a_receptionist_rule_is_accepted_for_a_site_receptionist_when_the_compan
     dave.user.refresh_from_db()
 
     rule = forwarding_actions.create_forwarding_rule(
-        dave.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
+        user=dave.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
     )
     assert rule.destination == RuleDestination.RECEPTIONIST
     # and carol herself may not forward to herself
@@ -479,5 +479,5 @@ def test_a_receptionist_rule_is_accepted_for_a_site_receptionist_when_the_compan
     carol.user.refresh_from_db()
     with pytest.raises(ValidationError):
         forwarding_actions.create_forwarding_rule(
-            carol.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
+            user=carol.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
         )

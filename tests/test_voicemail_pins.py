@@ -37,7 +37,7 @@ DEMO_PIN = "2580"
 
 
 def _mailbox(person: Person) -> Mailbox:
-    return actions.ensure_mailbox(person.user)
+    return actions.ensure_mailbox(user=person.user)
 
 
 # --- trivial PINs ----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from . import mwi
 from .audio import wav_duration_ms
 from .choices import Greeting, MessageState
 from .models import Mailbox, Message
+from .tasks import notify_mailbox_locked, notify_new_message
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ MIN_MESSAGE_MS = 1000
 MAX_MESSAGE_SECONDS = 120
 
 
-def ensure_mailbox(user: User) -> Mailbox:
+def ensure_mailbox(*, user: User) -> Mailbox:
     assert user.company_id is not None
     mailbox, _ = Mailbox.objects.get_or_create(user=user, defaults={"company_id": user.company_id})
     return mailbox
@@ -44,7 +45,7 @@ def create_user_with_mailbox(**fields: Any) -> tuple[User, SipCredentials | None
     voicemail box: what the portal, the API and the demo seed create. Telephony sits below
     voicemail and knows nothing of mailboxes, so this step lives here."""
     user, credentials = user_actions.create_user(**fields)
-    ensure_mailbox(user)
+    ensure_mailbox(user=user)
     return user, credentials
 
 
@@ -112,8 +113,6 @@ def try_pin(*, mailbox_id: int, pin: str, own_phone: bool, source: str) -> PinVe
             mailbox.pin_failures,
             source,
         )
-        from .tasks import notify_mailbox_locked
-
         transaction.on_commit(lambda: notify_mailbox_locked.delay(mailbox_id))
     mailbox.save(update_fields=fields)
     return PinVerdict.WRONG
@@ -165,7 +164,6 @@ def store_message(*, recording_name: str, audio: bytes) -> Message | None:
     message.audio.save(f"{message.id}.wav", ContentFile(audio), save=False)
     message.save(update_fields=["duration_ms", "state", "audio"])
     _announce_counts_on_commit(message.mailbox)
-    from .tasks import notify_new_message
 
     message_id = str(message.id)
     transaction.on_commit(lambda: notify_new_message.delay(message_id))

@@ -67,7 +67,7 @@ def directory_status_changed(user: User, settings: CallSettings) -> None:
 
 
 @transaction.atomic
-def set_dnd(user: User, on: bool) -> CallSettings:
+def set_dnd(*, user: User, on: bool) -> CallSettings:
     settings = call_settings_for(user)
     changed = settings.dnd != on
     settings.dnd = on
@@ -79,7 +79,7 @@ def set_dnd(user: User, on: bool) -> CallSettings:
 
 
 @transaction.atomic
-def set_presence(user: User, presence: str) -> CallSettings:
+def set_presence(*, user: User, presence: str) -> CallSettings:
     if presence not in Presence.values:
         raise ValidationError({"presence": _("Unknown presence state: %(value)s.") % {"value": presence}})
     settings = call_settings_for(user)
@@ -93,7 +93,7 @@ def set_presence(user: User, presence: str) -> CallSettings:
 
 
 @transaction.atomic
-def set_call_waiting(user: User, on: bool, *, calls: int = 2) -> int:
+def set_call_waiting(*, user: User, on: bool, calls: int = 2) -> int:
     """*44 / *43 (and MyIstra): let every phone of the user take `calls` calls at once, or one only."""
     count = Device.objects.filter(user=user).update(max_calls=calls if on else 1)
     settings_changed(user)
@@ -126,7 +126,7 @@ class CallSettingsFields(TypedDict, total=False):
 
 
 @transaction.atomic
-def update_call_settings(user: User, **changes: Unpack[CallSettingsFields]) -> CallSettings:
+def update_call_settings(*, user: User, **changes: Unpack[CallSettingsFields]) -> CallSettings:
     """Change any of the user's own call settings at once (one live event for all of them).
 
     Refused, naming the field: a malformed number, a public number that is not the user's own shown
@@ -171,7 +171,7 @@ def _own(user: User, device: Device) -> None:
 
 
 @transaction.atomic
-def set_phone_call_waiting(user: User, device: Device, max_calls: int) -> Device:
+def set_phone_call_waiting(*, user: User, device: Device, max_calls: int) -> Device:
     """How many calls one of the user's phones takes at once (B4); 1 is "one call only"."""
     _own(user, device)
     device = devices.update_device(device=device, max_calls=max_calls)
@@ -181,8 +181,8 @@ def set_phone_call_waiting(user: User, device: Device, max_calls: int) -> Device
 
 @transaction.atomic
 def add_remote_terminal(
-    user: User,
     *,
+    user: User,
     number: str,
     label: str,
     ring_delay: int = 0,
@@ -205,9 +205,9 @@ def add_remote_terminal(
 
 @transaction.atomic
 def update_remote_terminal(
+    *,
     user: User,
     device: Device,
-    *,
     label: str | None = None,
     ring_delay: int | None = None,
     enabled: bool | None = None,
@@ -224,7 +224,7 @@ def update_remote_terminal(
 
 
 @transaction.atomic
-def delete_remote_terminal(user: User, device: Device) -> None:
+def delete_remote_terminal(*, user: User, device: Device) -> None:
     """A user removes their own remote terminals; SIP phones are their administrator's to remove."""
     _own(user, device)
     if not device.is_remote:

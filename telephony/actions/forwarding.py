@@ -29,7 +29,7 @@ from ..queries import policy_for
 from .call_settings import bad_numbers, call_settings_for, settings_changed
 
 
-def check_forward_destination(user: User, number: str) -> str:
+def check_forward_destination(*, user: User, number: str) -> str:
     """The canonical form of a forwarding destination typed by `user` (an extension of the company,
     or an outside number without the outside prefix), or a ValidationError saying what is wrong:
     unknown extension, the user's own, or an outside number the user may not call (toll fraud)."""
@@ -70,13 +70,13 @@ DIAL_CODE_LABELS = {
 
 
 @transaction.atomic
-def set_dial_code_forward(user: User, condition: str, number: str) -> ForwardingRule:
+def set_dial_code_forward(*, user: User, condition: str, number: str) -> ForwardingRule:
     """*2xxx, *2*xxx, *2#xxx: forward every call (or when busy, or not answering) to `number`.
 
     Replaces the rule the same code set before; rules made in MyIstra stay as they are. The new rule
     comes first among the user's rules."""
     assert user.company is not None
-    destination = check_forward_destination(user, number)
+    destination = check_forward_destination(user=user, number=number)
     rule = ForwardingRule.objects.filter(user=user, condition=condition, from_dial_code=True).first()
     if rule is None:
         rule = ForwardingRule(company=user.company, user=user, condition=condition, from_dial_code=True)
@@ -94,7 +94,7 @@ def set_dial_code_forward(user: User, condition: str, number: str) -> Forwarding
 
 
 @transaction.atomic
-def disable_forwarding(user: User, condition: str) -> int:
+def disable_forwarding(*, user: User, condition: str) -> int:
     """*3, *031, *032: switch off every rule of that condition (they stay listed, to switch on again)."""
     count = ForwardingRule.objects.filter(user=user, condition=condition, enabled=True).update(enabled=False)
     settings_changed(user)
@@ -174,7 +174,7 @@ def _destination_error(user: User, rule: ForwardingRule) -> str:
         if not number:
             return _("Enter the number to forward calls to.")
         try:
-            rule.destination_number = check_forward_destination(user, number)
+            rule.destination_number = check_forward_destination(user=user, number=number)
         except ValidationError as error:
             return " ".join(error.messages)
     elif rule.destination in (RuleDestination.HOME, RuleDestination.MOBILE):
@@ -188,7 +188,7 @@ def _destination_error(user: User, rule: ForwardingRule) -> str:
         if not number:
             return missing
         try:
-            check_forward_destination(user, number)
+            check_forward_destination(user=user, number=number)
         except ValidationError as error:
             return " ".join(error.messages)
     elif rule.destination == RuleDestination.RECEPTIONIST:
@@ -221,7 +221,7 @@ def _renumber(user: User) -> list[ForwardingRule]:
 
 
 @transaction.atomic
-def create_forwarding_rule(user: User, **fields: Unpack[RuleFields]) -> ForwardingRule:
+def create_forwarding_rule(*, user: User, **fields: Unpack[RuleFields]) -> ForwardingRule:
     """A new rule of the user's, after their others; ValidationError names each field refused."""
     assert user.company is not None
     rule = ForwardingRule(company=user.company, user=user)
@@ -236,7 +236,7 @@ def create_forwarding_rule(user: User, **fields: Unpack[RuleFields]) -> Forwardi
 
 
 @transaction.atomic
-def update_forwarding_rule(rule: ForwardingRule, **changes: Unpack[RuleFields]) -> ForwardingRule:
+def update_forwarding_rule(*, rule: ForwardingRule, **changes: Unpack[RuleFields]) -> ForwardingRule:
     """Change a rule; the whole rule is checked again, as if new."""
     user = rule.user
     for name, value in changes.items():
@@ -248,7 +248,7 @@ def update_forwarding_rule(rule: ForwardingRule, **changes: Unpack[RuleFields]) 
 
 
 @transaction.atomic
-def set_forwarding_rule_enabled(rule: ForwardingRule, on: bool) -> ForwardingRule:
+def set_forwarding_rule_enabled(*, rule: ForwardingRule, on: bool) -> ForwardingRule:
     """Switch a rule on (checked again: its destination may have gone meanwhile) or off (always)."""
     rule.enabled = on
     if on:
@@ -261,7 +261,7 @@ def set_forwarding_rule_enabled(rule: ForwardingRule, on: bool) -> ForwardingRul
 
 
 @transaction.atomic
-def move_forwarding_rule(rule: ForwardingRule, *, up: bool) -> ForwardingRule:
+def move_forwarding_rule(*, rule: ForwardingRule, up: bool) -> ForwardingRule:
     """Swap the rule with the one before (up) or after it: among rules of one condition that match a
     call, the first one wins. The first rule does not go further up, nor the last further down."""
     rules = _renumber(rule.user)
@@ -278,7 +278,7 @@ def move_forwarding_rule(rule: ForwardingRule, *, up: bool) -> ForwardingRule:
 
 
 @transaction.atomic
-def delete_forwarding_rule(rule: ForwardingRule) -> None:
+def delete_forwarding_rule(*, rule: ForwardingRule) -> None:
     user = rule.user
     rule.delete()
     settings_changed(user)

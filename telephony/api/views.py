@@ -260,7 +260,7 @@ class MySettingsView(APIView):
         serializer = self._serializer(request, call_settings, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            call_settings = call_settings_actions.update_call_settings(user, **serializer.validated_data)
+            call_settings = call_settings_actions.update_call_settings(user=user, **serializer.validated_data)
         except DjangoValidationError as error:
             raise _action_error(error) from error
         return Response(self._serializer(request, call_settings).data)
@@ -284,7 +284,7 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: BaseSerializer) -> None:
         try:
             serializer.instance = forwarding_actions.create_forwarding_rule(
-                _user(self.request), **serializer.validated_data
+                user=_user(self.request), **serializer.validated_data
             )
         except DjangoValidationError as error:
             raise _action_error(error) from error
@@ -293,12 +293,14 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
         rule = serializer.instance
         assert isinstance(rule, ForwardingRule)
         try:
-            serializer.instance = forwarding_actions.update_forwarding_rule(rule, **serializer.validated_data)
+            serializer.instance = forwarding_actions.update_forwarding_rule(
+                rule=rule, **serializer.validated_data
+            )
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
     def perform_destroy(self, instance: ForwardingRule) -> None:
-        forwarding_actions.delete_forwarding_rule(instance)
+        forwarding_actions.delete_forwarding_rule(rule=instance)
 
     @extend_schema(request=MoveSerializer, responses=ForwardingRuleSerializer(many=True))
     @action(detail=True, methods=["post"])
@@ -307,7 +309,7 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
         serializer = MoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         up = serializer.validated_data["direction"] == "up"
-        forwarding_actions.move_forwarding_rule(self.get_object(), up=up)
+        forwarding_actions.move_forwarding_rule(rule=self.get_object(), up=up)
         return Response(ForwardingRuleSerializer(self.get_queryset(), many=True).data)
 
 
@@ -327,7 +329,7 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         try:
             serializer.instance = call_settings_actions.add_remote_terminal(
-                _user(self.request),
+                user=_user(self.request),
                 number=data["number"],
                 label=data.get("label") or _("Mobile"),
                 ring_delay=data.get("ring_delay", 0),
@@ -346,8 +348,8 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
             raise ValidationError({"number": [refusal]})
         try:
             serializer.instance = call_settings_actions.update_remote_terminal(
-                _user(self.request),
-                device,
+                user=_user(self.request),
+                device=device,
                 label=data.get("label"),
                 ring_delay=data.get("ring_delay"),
                 enabled=data.get("enabled"),
@@ -357,7 +359,7 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
             raise _action_error(error) from error
 
     def perform_destroy(self, instance: Device) -> None:
-        call_settings_actions.delete_remote_terminal(_user(self.request), instance)
+        call_settings_actions.delete_remote_terminal(user=_user(self.request), device=instance)
 
 
 # --- A company's call routing: speed dials, barring, public numbers, policy ---------------------------

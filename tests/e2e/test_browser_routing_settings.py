@@ -38,9 +38,11 @@ def _from_the_desk_phone(person: Person, code: str) -> None:
     committed like the bridge does, so the live event goes out."""
     try:
         if code == "*8":
-            call_settings_actions.set_dnd(person.user, True)
+            call_settings_actions.set_dnd(user=person.user, on=True)
         elif code == "*2103":
-            forwarding_actions.set_dial_code_forward(person.user, RuleCondition.ALWAYS, "103")
+            forwarding_actions.set_dial_code_forward(
+                user=person.user, condition=RuleCondition.ALWAYS, number="103"
+            )
         else:
             raise AssertionError(code)
     finally:
@@ -49,7 +51,7 @@ def _from_the_desk_phone(person: Person, code: str) -> None:
 
 def _set_presence(person: Person, presence: str) -> None:
     try:
-        call_settings_actions.set_presence(person.user, presence)
+        call_settings_actions.set_presence(user=person.user, presence=presence)
     finally:
         connection.close()
 

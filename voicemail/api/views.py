@@ -87,11 +87,11 @@ class MailboxView(APIView):
 
     @extend_schema(responses=MailboxSerializer)
     def get(self, request: Request) -> Response:
-        return Response(MailboxSerializer(actions.ensure_mailbox(_user(request))).data)
+        return Response(MailboxSerializer(actions.ensure_mailbox(user=_user(request))).data)
 
     @extend_schema(request=MailboxSerializer, responses=MailboxSerializer)
     def patch(self, request: Request) -> Response:
-        mailbox = actions.ensure_mailbox(_user(request))
+        mailbox = actions.ensure_mailbox(user=_user(request))
         serializer = MailboxSerializer(mailbox, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if serializer.validated_data:
@@ -111,7 +111,7 @@ class PinView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        mailbox: Mailbox = actions.ensure_mailbox(_user(request))
+        mailbox: Mailbox = actions.ensure_mailbox(user=_user(request))
         try:
             actions.set_pin(mailbox=mailbox, pin=serializer.validated_data["pin"])
         except DjangoValidationError as error:

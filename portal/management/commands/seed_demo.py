@@ -81,7 +81,7 @@ class Command(BaseCommand):
                     email=f"{login}@{slug}.example",
                 )
                 assert credentials is not None
-                set_pin(mailbox=ensure_mailbox(user), pin=VOICEMAIL_PIN)
+                set_pin(mailbox=ensure_mailbox(user=user), pin=VOICEMAIL_PIN)
                 self.stdout.write(
                     f"{name:7} {login:6} ext {extension}  SIP {credentials.username} / {credentials.password}"
                 )
