@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import wave
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -82,7 +82,7 @@ class CreateUserForm(forms.Form):
     )
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
+        password: str = self.cleaned_data["password"]
         if password:
             validate_password(password)
         return password
@@ -405,7 +405,13 @@ def company_users(company: Company) -> QuerySet[User]:
     )
 
 
-class CompanyUserField(forms.ModelChoiceField):
+if TYPE_CHECKING:
+    _UserChoiceField = forms.ModelChoiceField[User]
+else:  # not generic at run time
+    _UserChoiceField = forms.ModelChoiceField
+
+
+class CompanyUserField(_UserChoiceField):
     """A user of the admin's company, shown with their extension; the form sets the queryset."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -329,7 +329,7 @@ def voicemail_delete(request: HttpRequest, message_id: uuid.UUID) -> HttpRespons
 @require_GET
 def voicemail_recording(request: HttpRequest, kind: str) -> FileResponse:
     """The user's own recorded name or greeting, to listen to before choosing it."""
-    if kind not in voicemails.RECORDINGS:
+    if kind not in voicemail_actions.RECORDINGS:
         raise Http404
     mailbox = get_object_or_404(Mailbox, user=_member(request))
     audio = voicemails.recording(mailbox, kind)

@@ -14,9 +14,8 @@ from datetime import datetime
 from django.core.cache import cache
 from django.db import transaction
 
-from . import queries, routing
+from . import queries, routing, tasks
 from .routing import Plan, RejectReason, RingDevices
-from .tasks import send_fraud_alert
 
 logger = logging.getLogger(__name__)
 
@@ -49,5 +48,5 @@ def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: d
             usage.max_international_minutes,
         )
         if limit is not None and cache.add(alert_key(company_id, limit), 1, timeout=ALERT_EVERY):
-            transaction.on_commit(lambda: send_fraud_alert.delay(company_id, str(limit), number))
+            transaction.on_commit(lambda: tasks.send_fraud_alert.delay(company_id, str(limit), number))
     return decided

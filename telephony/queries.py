@@ -212,7 +212,7 @@ def callee_by_extension(
                 endpoint=d.sip_username,
                 ring_delay=d.ring_delay,
                 enabled=d.enabled,
-                active_calls=d.active or 0,
+                active_calls=getattr(d, "active", None) or 0,  # the Subquery annotation above
                 max_calls=d.max_calls,
                 kind=routing.DeviceKind(d.kind),
                 number=numbers.canonical(d.number, cc) if d.number else "",

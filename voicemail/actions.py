@@ -20,11 +20,10 @@ from telephony.actions import users as user_actions
 from telephony.actions.devices import SipCredentials
 from telephony.events import VoicemailEvent, publish_event_on_commit
 
-from . import mwi
+from . import mwi, tasks
 from .audio import wav_duration_ms
 from .choices import Greeting, MessageState
 from .models import Mailbox, Message
-from .tasks import notify_mailbox_locked, notify_new_message
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +112,7 @@ def try_pin(*, mailbox_id: int, pin: str, own_phone: bool, source: str) -> PinVe
             mailbox.pin_failures,
             source,
         )
-        transaction.on_commit(lambda: notify_mailbox_locked.delay(mailbox_id))
+        transaction.on_commit(lambda: tasks.notify_mailbox_locked.delay(mailbox_id))
     mailbox.save(update_fields=fields)
     return PinVerdict.WRONG
 
@@ -166,7 +165,7 @@ def store_message(*, recording_name: str, audio: bytes) -> Message | None:
     _announce_counts_on_commit(message.mailbox)
 
     message_id = str(message.id)
-    transaction.on_commit(lambda: notify_new_message.delay(message_id))
+    transaction.on_commit(lambda: tasks.notify_new_message.delay(message_id))
     return message
 
 

@@ -18,7 +18,7 @@ from ..colleagues import Colleague, colleagues
 from ..events import PhoneState
 
 
-class ColleagueSerializer(serializers.Serializer):
+class ColleagueSerializer(serializers.Serializer[Any]):
     """A `telephony.colleagues.Colleague`, read only."""
 
     id = serializers.IntegerField(source="user_id", read_only=True)

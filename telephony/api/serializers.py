@@ -58,7 +58,7 @@ class UserSerializer(serializers.ModelSerializer[User]):
         return extension.number if extension else None
 
 
-class UserCreateSerializer(serializers.Serializer):
+class UserCreateSerializer(serializers.Serializer[Any]):
     """Input of telephony.user_actions.create_user; the login and extension are checked there."""
 
     username = serializers.CharField(max_length=150)
@@ -84,7 +84,7 @@ class UserCreateSerializer(serializers.Serializer):
         return value
 
 
-class SipCredentialsSerializer(serializers.Serializer):
+class SipCredentialsSerializer(serializers.Serializer[Any]):
     """Returned once, when a phone is created or its password reset; the password is not kept."""
 
     server = serializers.CharField()
@@ -193,13 +193,15 @@ class MeSerializer(UserSerializer):
 # --- A user's own call settings and forwarding rules ----------------------------------------------
 
 
-def _requesting_user(serializer: serializers.Field | serializers.BaseSerializer) -> User:
+def _requesting_user(
+    serializer: serializers.Field[Any, Any, Any, Any] | serializers.BaseSerializer[Any],
+) -> User:
     user = serializer.context["request"].user
     assert isinstance(user, User)
     return user
 
 
-class OwnPhoneNumberField(serializers.SlugRelatedField):
+class OwnPhoneNumberField(serializers.SlugRelatedField[Any]):
     """One of the requesting user's own public numbers, by its number: nobody else's can be shown."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -209,7 +211,7 @@ class OwnPhoneNumberField(serializers.SlugRelatedField):
         return PhoneNumber.objects.filter(user=_requesting_user(self))
 
 
-class CompanyUserField(serializers.PrimaryKeyRelatedField):
+class CompanyUserField(serializers.PrimaryKeyRelatedField[Any]):
     """A user of the requesting user's company, by id; another company's ids do not exist here."""
 
     def get_queryset(self) -> QuerySet[User]:
@@ -315,7 +317,7 @@ class ForwardingRuleSerializer(serializers.ModelSerializer[ForwardingRule]):
         read_only_fields = ["id", "position", "from_dial_code"]
 
 
-class MoveSerializer(serializers.Serializer):
+class MoveSerializer(serializers.Serializer[Any]):
     direction = serializers.ChoiceField(choices=["up", "down"])
 
 
@@ -442,7 +444,7 @@ class SiteSerializer(serializers.ModelSerializer[Site]):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class CompanySiteField(serializers.PrimaryKeyRelatedField):
+class CompanySiteField(serializers.PrimaryKeyRelatedField[Any]):
     """A site of the requesting user's company, by id; another company's ids do not exist here."""
 
     def get_queryset(self) -> QuerySet[Site]:
@@ -451,7 +453,7 @@ class CompanySiteField(serializers.PrimaryKeyRelatedField):
         return Site.objects.filter(company_id=company_id)
 
 
-class UserSiteSerializer(serializers.Serializer):
+class UserSiteSerializer(serializers.Serializer[Any]):
     """Where a user works; null: no site."""
 
     site = CompanySiteField(allow_null=True)

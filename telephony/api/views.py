@@ -81,7 +81,7 @@ def _action_error(error: DjangoValidationError) -> ValidationError:
 
 
 class UserViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[User]
 ):
     """The company's directory; an admin creates users (with an extension and one SIP phone)."""
 
@@ -96,7 +96,7 @@ class UserViewSet(
             .order_by("username")
         )
 
-    def get_serializer_class(self) -> type[BaseSerializer]:
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         return UserCreateSerializer if self.action == "create" else UserSerializer
 
     def create_user(self, **fields: Any) -> tuple[User, SipCredentials | None]:
@@ -146,7 +146,7 @@ class UserViewSet(
         return Response(UserSerializer(self.get_queryset().get(pk=user.pk)).data)
 
 
-class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
+class ExtensionViewSet(viewsets.ReadOnlyModelViewSet[Extension]):
     """The company's extension plan."""
 
     permission_classes = [IsCompanyMember]
@@ -158,7 +158,7 @@ class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DeviceViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet[Device]
 ):
     """SIP phones: a user's own, or all of the company's for an admin. PATCH label, ring_delay, enabled."""
 
@@ -172,7 +172,7 @@ class DeviceViewSet(
         devices = Device.objects.for_company(_company_id(self.request)).select_related("user")
         return devices if user.is_company_admin else devices.filter(user=user)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         device = serializer.instance
         assert isinstance(device, Device)
         try:
@@ -189,7 +189,7 @@ class DeviceViewSet(
         )
     ]
 )  # fmt: skip
-class CallViewSet(viewsets.ReadOnlyModelViewSet):
+class CallViewSet(viewsets.ReadOnlyModelViewSet[Call]):
     """Call history (ended calls), newest first: the user's own, or all of the company's for an admin."""
 
     permission_classes = [IsCompanyMember]
@@ -266,7 +266,7 @@ class MySettingsView(APIView):
         return Response(self._serializer(request, call_settings).data)
 
 
-class ForwardingRuleViewSet(viewsets.ModelViewSet):
+class ForwardingRuleViewSet(viewsets.ModelViewSet[ForwardingRule]):
     """My forwarding rules, in the order they are tried. Among rules of one condition that match a
     call, the first wins; POST move/ with {"direction": "up"} to change the order."""
 
@@ -281,7 +281,7 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
             .order_by("position", "id")
         )
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
             serializer.instance = forwarding_actions.create_forwarding_rule(
                 user=_user(self.request), **serializer.validated_data
@@ -289,7 +289,7 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         rule = serializer.instance
         assert isinstance(rule, ForwardingRule)
         try:
@@ -313,7 +313,7 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
         return Response(ForwardingRuleSerializer(self.get_queryset(), many=True).data)
 
 
-class RemoteTerminalViewSet(viewsets.ModelViewSet):
+class RemoteTerminalViewSet(viewsets.ModelViewSet[Device]):
     """My remote terminals: outside numbers that ring with my phones (A6, A7)."""
 
     permission_classes = [IsCompanyMember]
@@ -325,7 +325,7 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
         remote = Device.objects.filter(user=_user(self.request), kind=DeviceKind.REMOTE)
         return remote.order_by("ring_delay", "id")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         data = serializer.validated_data
         try:
             serializer.instance = call_settings_actions.add_remote_terminal(
@@ -339,7 +339,7 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         device = serializer.instance
         assert isinstance(device, Device)
         data = serializer.validated_data
@@ -371,7 +371,7 @@ def _company(request: Request) -> Company:
     return company
 
 
-class SpeedDialViewSet(viewsets.ModelViewSet):
+class SpeedDialViewSet(viewsets.ModelViewSet[SpeedDial]):
     """The company's speed dials (C3): everyone reads them, admins change them."""
 
     permission_classes = [IsCompanyAdminOrReadOnly]
@@ -381,7 +381,7 @@ class SpeedDialViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[SpeedDial]:
         return SpeedDial.objects.for_company(_company_id(self.request)).order_by("short_number")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
             serializer.instance = dial_plan_actions.create_speed_dial(
                 company=_company(self.request), **serializer.validated_data
@@ -389,7 +389,7 @@ class SpeedDialViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         speed_dial = serializer.instance
         assert isinstance(speed_dial, SpeedDial)
         data = serializer.validated_data
@@ -407,7 +407,7 @@ class SpeedDialViewSet(viewsets.ModelViewSet):
         dial_plan_actions.delete_speed_dial(speed_dial=instance)
 
 
-class BarringRuleViewSet(viewsets.ModelViewSet):
+class BarringRuleViewSet(viewsets.ModelViewSet[BarringRule]):
     """The company's call barring rules (B5 incoming, C4 outgoing): its admins only."""
 
     permission_classes = [IsCompanyAdmin]
@@ -417,7 +417,7 @@ class BarringRuleViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[BarringRule]:
         return BarringRule.objects.for_company(_company_id(self.request)).order_by("direction", "id")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
             serializer.instance = dial_plan_actions.create_barring_rule(
                 company=_company(self.request), **serializer.validated_data
@@ -425,7 +425,7 @@ class BarringRuleViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         rule = serializer.instance
         assert isinstance(rule, BarringRule)
         data = serializer.validated_data
@@ -445,7 +445,7 @@ class BarringRuleViewSet(viewsets.ModelViewSet):
         dial_plan_actions.delete_barring_rule(rule=instance)
 
 
-class PhoneNumberViewSet(viewsets.ModelViewSet):
+class PhoneNumberViewSet(viewsets.ModelViewSet[PhoneNumber]):
     """The company's public numbers (DIDs) and where each rings: everyone reads, admins change."""
 
     permission_classes = [IsCompanyAdminOrReadOnly]
@@ -455,7 +455,7 @@ class PhoneNumberViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[PhoneNumber]:
         return PhoneNumber.objects.for_company(_company_id(self.request)).order_by("number")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
             serializer.instance = dial_plan_actions.create_phone_number(
                 company=_company(self.request), **serializer.validated_data
@@ -463,7 +463,7 @@ class PhoneNumberViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         phone_number = serializer.instance
         assert isinstance(phone_number, PhoneNumber)
         data = serializer.validated_data
@@ -481,7 +481,7 @@ class PhoneNumberViewSet(viewsets.ModelViewSet):
         dial_plan_actions.delete_phone_number(phone_number=instance)
 
 
-class SiteViewSet(viewsets.ModelViewSet):
+class SiteViewSet(viewsets.ModelViewSet[Site]):
     """The company's sites (A1, C5): everyone of the company reads them, admins change them. A site
     is deleted only once nobody works there (409 otherwise)."""
 
@@ -492,7 +492,7 @@ class SiteViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Site]:
         return Site.objects.filter(company_id=_company_id(self.request)).order_by("name")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
             serializer.instance = site_actions.create_site(
                 company=_company(self.request), **serializer.validated_data
@@ -500,7 +500,7 @@ class SiteViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         site = serializer.instance
         assert isinstance(site, Site)
         data = serializer.validated_data

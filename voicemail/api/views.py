@@ -39,7 +39,10 @@ def _user(request: Request) -> User:
 
 
 class MessageViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Message],
 ):
     """My voicemail messages, newest first. DELETE one to delete it; POST read/ once listened to."""
 
@@ -54,7 +57,7 @@ class MessageViewSet(
             messages = messages.select_related("mailbox__user__extension", "mailbox__company")
         return messages
 
-    def perform_destroy(self, instance: BaseSerializer | Message) -> None:
+    def perform_destroy(self, instance: BaseSerializer[Any] | Message) -> None:
         assert isinstance(instance, Message)
         actions.delete_message(message=instance)
 
