@@ -228,10 +228,11 @@ class RoutingCache:
     async def within_fraud_limits(self, plan: Plan, *, company_id: int, policy: Policy) -> Plan:
         """`plan` within the company's toll-fraud limits (telephony.fraud): its usage is read afresh for
         every call that rings an outside number, never cached."""
-        return await db(
+        admitted: Plan = await db(
             fraud.admit_outside_call,
             plan,
             company_id=company_id,
             country_code=policy.country_code,
             now=timezone.now(),
         )
+        return admitted

@@ -290,9 +290,9 @@ def callee_endpoint(extension: str) -> str:
 
 def create_company_and_users(callees: int) -> Provisioned:
     """Company Bench: the caller (ext 201) and `callees` callees (ext 202, 203, ...), each with one
-    SIP device, through the platform's own write path (telephony.actions.create_user)."""
+    SIP device, through the platform's own write path (voicemail.actions.create_user_with_mailbox)."""
     from directory.models import Company
-    from telephony.actions import create_user
+    from telephony.actions.users import create_user
 
     company = Company.objects.create(name="Bench", slug="bench", language="en")
     _, caller_credentials = create_user(

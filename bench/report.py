@@ -35,7 +35,7 @@ it brings up and tears down an isolated platform of its own.
   touched.
 * **Users**: company *Bench*, caller user ext 201 (device `bench-201`) and by default 500 callee users
   (ext 202 upwards, skipping the company's voicemail service number 555; devices `9202`...) made
-  with `telephony.actions.create_user`. Several callees are
+  with `telephony.actions.users.create_user`. Several callees are
   needed because the platform treats a user who is already in a call as busy (no call waiting):
   with a single callee every call but one would be rejected. Callee device names are all digits
   because the `bench-baseline` context only matches `_X!`. Each callee AOR gets a static contact

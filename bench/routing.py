@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from datetime import time as clock
 from typing import Any
 
+from telephony.numbers import canonical, to_e164
 from telephony.routing import (
     BarringRule,
     Callee,
@@ -50,9 +51,7 @@ from telephony.routing import (
     Rule,
     Screening,
     Voicemail,
-    canonical,
     plan_call,
-    to_e164,
 )
 
 CALLS = 20_000

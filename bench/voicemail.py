@@ -237,7 +237,7 @@ def create_users(company_id: int, concurrency: int) -> Users:
     """`concurrency` mailbox users (notify=email_audio, distinct addresses) and as many caller devices,
     on extensions of free hundreds (801... and 901... unless the callees reach there)."""
     from directory.models import Company
-    from telephony.actions import create_user
+    from telephony.actions.users import create_user
     from telephony.models import Extension
     from voicemail.choices import Notify
     from voicemail.models import Mailbox

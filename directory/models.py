@@ -163,7 +163,7 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        # A user works at a site of their own company only (directory.actions.set_user_site).
+        # A user works at a site of their own company only (telephony.actions.sites.set_user_site).
         if self.site_id is not None and self.site is not None and self.site.company_id != self.company_id:
             raise ValidationError({"site": _("This site is not of your company.")})
 

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from directory.colleagues import Colleague, colleagues
 from telephony import clicktocall
 from telephony.choices import Presence
+from telephony.colleagues import Colleague, colleagues
 from telephony.events import PhoneState
 from telephony.models import Extension
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import wave
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.choices import Language
 from directory.models import Company, User
-from telephony.actions import DIAL_CODE_FEATURES
+from telephony.actions.dial_plan import DIAL_CODE_FEATURES
 from telephony.choices import (
     BarringDirection,
     CallerIdChoice,
@@ -82,7 +82,7 @@ class CreateUserForm(forms.Form):
     )
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
+        password: str = self.cleaned_data["password"]
         if password:
             validate_password(password)
         return password
@@ -239,7 +239,7 @@ class DndForm(forms.Form):
 
 
 class ForwardingRuleForm(forms.Form):
-    """One forwarding rule as MyIstra edits it; telephony.settings_actions checks what it means."""
+    """One forwarding rule as MyIstra edits it; telephony.actions.forwarding checks what it means."""
 
     label = forms.CharField(label=_("Label"), max_length=60, required=False)
     condition = forms.ChoiceField(label=_("Forward"), choices=RuleCondition.choices)
@@ -405,7 +405,13 @@ def company_users(company: Company) -> QuerySet[User]:
     )
 
 
-class CompanyUserField(forms.ModelChoiceField):
+if TYPE_CHECKING:
+    _UserChoiceField = forms.ModelChoiceField[User]
+else:  # not generic at run time
+    _UserChoiceField = forms.ModelChoiceField
+
+
+class CompanyUserField(_UserChoiceField):
     """A user of the admin's company, shown with their extension; the form sets the queryset."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import Company, User
-from telephony import actions
+from telephony.actions import dial_plan as dial_plan_actions
 from telephony.models import BarringRule, PhoneNumber, SpeedDial
 from telephony.routing import DEFAULT_DIAL_CODES
 
@@ -86,7 +86,7 @@ def _routing_page(request: HttpRequest, admin: User, part: str, **refused: Any) 
     """One page of call routing; a refused form is passed in by name to be shown again with its
     errors (and a 400)."""
     company = _company(admin)
-    dial_codes = actions.effective_dial_codes(company)
+    dial_codes = dial_plan_actions.effective_dial_codes(company)
     codes_form = refused.get("dial_codes_form") or _dial_codes_form(company)
     context = {
         "part": part,
@@ -97,7 +97,7 @@ def _routing_page(request: HttpRequest, admin: User, part: str, **refused: Any) 
         "dial_codes_form": codes_form,
         "dial_code_rows": [
             (codes_form[str(feature)], DEFAULT_DIAL_CODES[feature], dial_codes[feature])
-            for feature, _label in actions.DIAL_CODE_FEATURES
+            for feature, _label in dial_plan_actions.DIAL_CODE_FEATURES
         ],
         "speed_dials": SpeedDial.objects.for_company(company).order_by("short_number"),
         "speed_dial_form": refused.get("speed_dial_form") or _speed_dial_form(),
@@ -144,7 +144,7 @@ def routing_policy(request: HttpRequest) -> HttpResponse:
     form = _policy_form(company, request.POST)
     if form.is_valid():
         try:
-            actions.update_routing_policy(company=company, **form.cleaned_data)
+            dial_plan_actions.update_routing_policy(company=company, **form.cleaned_data)
         except ValidationError as error:
             company.refresh_from_db()
             add_action_errors(form, error)
@@ -164,7 +164,7 @@ def routing_dial_codes(request: HttpRequest) -> HttpResponse:
     form = _dial_codes_form(company, request.POST)
     if form.is_valid():
         try:
-            actions.set_dial_codes(company=company, codes=form.cleaned_data)
+            dial_plan_actions.set_dial_codes(company=company, codes=form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -185,7 +185,7 @@ def speed_dial_create(request: HttpRequest) -> HttpResponse:
     form = _speed_dial_form(request.POST)
     if form.is_valid():
         try:
-            actions.create_speed_dial(company=_company(admin), **form.cleaned_data)
+            dial_plan_actions.create_speed_dial(company=_company(admin), **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -212,7 +212,7 @@ def speed_dial_edit(request: HttpRequest, speed_dial_id: int) -> HttpResponse:
         form = _speed_dial_form(request.POST, initial=initial)
         if form.is_valid():
             try:
-                actions.update_speed_dial(speed_dial=speed_dial, **form.cleaned_data)
+                dial_plan_actions.update_speed_dial(speed_dial=speed_dial, **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
         if form.is_valid():
@@ -240,7 +240,7 @@ def speed_dial_delete(request: HttpRequest, speed_dial_id: int) -> HttpResponse:
             % {"short": speed_dial.short_number, "number": speed_dial.number},
             "portal:speed_dial_create",
         )
-    actions.delete_speed_dial(speed_dial=speed_dial)
+    dial_plan_actions.delete_speed_dial(speed_dial=speed_dial)
     messages.success(request, _("Speed dial %(number)s deleted.") % {"number": speed_dial.short_number})
     return redirect("portal:speed_dial_create")
 
@@ -269,7 +269,7 @@ def barring_create(request: HttpRequest) -> HttpResponse:
     form = _barring_form(company, request.POST)
     if form.is_valid():
         try:
-            actions.create_barring_rule(company=company, **_barring_fields(form))
+            dial_plan_actions.create_barring_rule(company=company, **_barring_fields(form))
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -297,7 +297,7 @@ def barring_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
         form = _barring_form(company, request.POST, initial=initial)
         if form.is_valid():
             try:
-                actions.update_barring_rule(rule=rule, **_barring_fields(form))
+                dial_plan_actions.update_barring_rule(rule=rule, **_barring_fields(form))
             except ValidationError as error:
                 add_action_errors(form, error)
         if form.is_valid():
@@ -324,7 +324,7 @@ def barring_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
             _("Delete this barring rule? The numbers it named follow the other rules again."),
             "portal:barring_create",
         )
-    actions.delete_barring_rule(rule=rule)
+    dial_plan_actions.delete_barring_rule(rule=rule)
     messages.success(request, _("Barring rule deleted."))
     return redirect("portal:barring_create")
 
@@ -342,7 +342,7 @@ def phone_number_create(request: HttpRequest) -> HttpResponse:
     form = _number_form(company, request.POST)
     if form.is_valid():
         try:
-            actions.create_phone_number(company=company, **form.cleaned_data)
+            dial_plan_actions.create_phone_number(company=company, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -368,7 +368,7 @@ def phone_number_edit(request: HttpRequest, number_id: int) -> HttpResponse:
         form = _number_form(company, request.POST, initial=initial)
         if form.is_valid():
             try:
-                actions.update_phone_number(phone_number=phone_number, **form.cleaned_data)
+                dial_plan_actions.update_phone_number(phone_number=phone_number, **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
         if form.is_valid():
@@ -396,6 +396,6 @@ def phone_number_delete(request: HttpRequest, number_id: int) -> HttpResponse:
             % {"number": phone_number.number},
             "portal:phone_number_create",
         )
-    actions.delete_phone_number(phone_number=phone_number)
+    dial_plan_actions.delete_phone_number(phone_number=phone_number)
     messages.success(request, _("Public number %(number)s deleted.") % {"number": phone_number.number})
     return redirect("portal:phone_number_create")

@@ -2,8 +2,10 @@
 caller id, black and white lists, call waiting and remote terminals.
 
 Each object a URL names is looked up among the requesting user's own, so anyone else's answers 404.
-Every write is a telephony.settings_actions function, which also tells the user's browsers after
-commit (the same event a dial code on their desk phone sends).
+Every write is a telephony.actions.call_settings or .forwarding function, which also tells the
+user's browsers after commit (the same event a dial code on their desk phone sends).
+
+
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
-from telephony import settings_actions, status_profiles
+from telephony import status_profiles
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import Presence, RuleCondition, RuleDestination, RuleOrigin
 from telephony.models import CallSettings, Device, Extension, ForwardingRule, PhoneNumber
 
@@ -79,7 +83,7 @@ def set_dnd(request: HttpRequest) -> HttpResponse:
     form = DndForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Do not disturb is on or off."))
-    settings_actions.set_dnd(user, form.cleaned_data["dnd"] == "on")
+    call_settings_actions.set_dnd(user=user, on=form.cleaned_data["dnd"] == "on")
     if _from_script(request):
         return _status_bar(request, user)
     return _back(request, "portal:myistra")
@@ -92,7 +96,7 @@ def set_presence(request: HttpRequest) -> HttpResponse:
     form = PresenceForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(_("Unknown presence state."))
-    settings_actions.set_presence(user, form.cleaned_data["presence"])
+    call_settings_actions.set_presence(user=user, presence=form.cleaned_data["presence"])
     if _from_script(request):
         return _status_bar(request, user)
     return _back(request, "portal:myistra")
@@ -219,9 +223,9 @@ def _own_rule(request: HttpRequest, rule_id: int) -> ForwardingRule:
     )
 
 
-def _rule_fields(form: ForwardingRuleForm) -> settings_actions.RuleFields:
+def _rule_fields(form: ForwardingRuleForm) -> forwarding_actions.RuleFields:
     data = form.cleaned_data
-    return settings_actions.RuleFields(
+    return forwarding_actions.RuleFields(
         label=data["label"],
         enabled=data["enabled"],
         condition=data["condition"],
@@ -288,7 +292,7 @@ def forwarding_create(request: HttpRequest) -> HttpResponse:
     form = _rule_form(request.POST)
     if form.is_valid():
         try:
-            settings_actions.create_forwarding_rule(user, **_rule_fields(form))
+            forwarding_actions.create_forwarding_rule(user=user, **_rule_fields(form))
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -307,7 +311,7 @@ def forwarding_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
         form = _rule_form(request.POST, rule=rule)
         if form.is_valid():
             try:
-                settings_actions.update_forwarding_rule(rule, **_rule_fields(form))
+                forwarding_actions.update_forwarding_rule(rule=rule, **_rule_fields(form))
             except ValidationError as error:
                 add_action_errors(form, error)
         if form.is_valid():
@@ -322,7 +326,7 @@ def forwarding_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
 def forwarding_enabled(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = _own_rule(request, rule_id)
     try:
-        settings_actions.set_forwarding_rule_enabled(rule, request.POST.get("enabled") == "on")
+        forwarding_actions.set_forwarding_rule_enabled(rule=rule, on=request.POST.get("enabled") == "on")
     except ValidationError as error:
         messages.error(
             request,
@@ -347,7 +351,7 @@ def forwarding_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     direction = request.POST.get("direction")
     if direction not in ("up", "down"):
         return HttpResponseBadRequest(_("Move a rule up or down."))
-    settings_actions.move_forwarding_rule(rule, up=direction == "up")
+    forwarding_actions.move_forwarding_rule(rule=rule, up=direction == "up")
     return _after_rule_change(request, rule.user)
 
 
@@ -364,7 +368,7 @@ def forwarding_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
             back=reverse("portal:forwarding"),
             section="forwarding",
         )
-    settings_actions.delete_forwarding_rule(rule)
+    forwarding_actions.delete_forwarding_rule(rule=rule)
     messages.success(request, _("Forwarding rule deleted."))
     return _after_rule_change(request, rule.user)
 
@@ -483,7 +487,7 @@ def _save_call_settings(
     """Save one form of the settings page; on an error, show the page again with that form."""
     if form.is_valid():
         try:
-            settings_actions.update_call_settings(user, **form.cleaned_data)
+            call_settings_actions.update_call_settings(user=user, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -500,7 +504,9 @@ def phone_call_waiting(request: HttpRequest, device_id: int) -> HttpResponse:
     form = _call_waiting_form(device, request.POST)
     if form.is_valid():
         try:
-            settings_actions.set_phone_call_waiting(user, device, form.cleaned_data["max_calls"])
+            call_settings_actions.set_phone_call_waiting(
+                user=user, device=device, max_calls=form.cleaned_data["max_calls"]
+            )
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -516,7 +522,7 @@ def remote_terminal_add(request: HttpRequest) -> HttpResponse:
     form = RemoteTerminalForm(request.POST, auto_id="add-remote-%s")
     if form.is_valid():
         try:
-            settings_actions.add_remote_terminal(user, **form.cleaned_data)
+            call_settings_actions.add_remote_terminal(user=user, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -534,7 +540,7 @@ def remote_terminal_update(request: HttpRequest, device_id: int) -> HttpResponse
     form = _remote_form(device, request.POST)
     if form.is_valid():
         try:
-            settings_actions.update_remote_terminal(user, device, **form.cleaned_data)
+            call_settings_actions.update_remote_terminal(user=user, device=device, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -559,7 +565,7 @@ def remote_terminal_delete(request: HttpRequest, device_id: int) -> HttpResponse
             yes=_("Remove"),
         )
     try:
-        settings_actions.delete_remote_terminal(user, device)
+        call_settings_actions.delete_remote_terminal(user=user, device=device)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -1,4 +1,4 @@
-"""myTelephony's forms for the company's sites (A1, C5); directory.actions checks what they mean."""
+"""myTelephony's forms for the company's sites (A1, C5); telephony.actions.sites checks what they mean."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from directory.actions import time_zones
 from directory.models import Company, Site
+from telephony.actions.sites import time_zones
 
 from .forms import NUMBER_WIDGET, CompanyUserField, company_users
 

@@ -3,7 +3,7 @@ time zone, all sharing one extension plan; and which site each user works at.
 
 For company admins only (anyone else: 403). Each site a URL names is looked up within the admin's
 company, so another company's sites answer 404. A site is deleted only once nobody works there.
-Writes are directory.actions functions.
+Writes are telephony.actions.sites functions.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from directory import actions
 from directory.models import Company, Site, User
+from telephony.actions import sites as site_actions
 
 from .confirm import confirmation_page
 from .forms import add_action_errors
@@ -73,7 +73,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
     form = _site_form(_company(admin), request.POST)
     if form.is_valid():
         try:
-            actions.create_site(company=_company(admin), **form.cleaned_data)
+            site_actions.create_site(company=_company(admin), **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():
@@ -99,7 +99,7 @@ def site_edit(request: HttpRequest, site_id: int) -> HttpResponse:
         form = _site_form(company, request.POST, initial=initial)
         if form.is_valid():
             try:
-                actions.update_site(site=site, **form.cleaned_data)
+                site_actions.update_site(site=site, **form.cleaned_data)
             except ValidationError as error:
                 add_action_errors(form, error)
         if form.is_valid():
@@ -129,7 +129,7 @@ def site_delete(request: HttpRequest, site_id: int) -> HttpResponse:
             section="sites",
         )
     try:
-        actions.delete_site(site=site)
+        site_actions.delete_site(site=site)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("portal:site_edit", site_id=site.pk)
@@ -146,7 +146,7 @@ def user_site(request: HttpRequest, user_id: int) -> HttpResponse:
     form = UserSiteForm(request.POST, company=owner.company, auto_id="user-site-%s")
     if form.is_valid():
         try:
-            actions.set_user_site(user=owner, site=form.cleaned_data["site"])
+            site_actions.set_user_site(user=owner, site=form.cleaned_data["site"])
         except ValidationError as error:
             add_action_errors(form, error)
     if not form.is_valid():

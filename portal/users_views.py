@@ -17,8 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from directory.models import User
-from telephony import actions, user_actions
+from telephony import user_actions
+from telephony.actions import devices as device_actions
 from telephony.models import Extension
+from voicemail import users as voicemail_users
 
 from .confirm import confirmation_page
 from .forms import add_action_errors
@@ -117,7 +119,7 @@ def user_active(request: HttpRequest, user_id: int) -> HttpResponse:
     return redirect("portal:user_detail", user_id=owner.pk)
 
 
-def _consequences(summary: user_actions.DeletionSummary) -> list[str]:
+def _consequences(summary: voicemail_users.DeletionSummary) -> list[str]:
     lines = []
     if summary.extension:
         lines.append(
@@ -172,13 +174,13 @@ def user_delete(request: HttpRequest, user_id: int) -> HttpResponse:
             title=_("Delete a user"),
             question=_("Delete %(name)s (%(login)s)? It cannot be undone:")
             % {"name": owner.display_name, "login": owner.username},
-            consequences=_consequences(user_actions.deletion_summary(owner)),
+            consequences=_consequences(voicemail_users.deletion_summary(owner)),
             back=reverse("portal:user_detail", args=[owner.pk]),
             section="mytelephony",
             yes=_("Delete the user"),
         )
     try:
-        user_actions.delete_user(user=owner, by=admin)
+        voicemail_users.delete_user(user=owner, by=admin)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("portal:user_detail", user_id=owner.pk)
@@ -194,7 +196,7 @@ def user_delete(request: HttpRequest, user_id: int) -> HttpResponse:
 def device_enabled(request: HttpRequest, device_id: int) -> HttpResponse:
     device = _get_device_for_admin(request, device_id)
     enabled = request.POST.get("enabled") == "on"
-    actions.update_device(device=device, enabled=enabled)
+    device_actions.update_device(device=device, enabled=enabled)
     text = _("%(label)s is enabled.") if enabled else _("%(label)s is disabled: it no longer rings.")
     messages.success(request, text % {"label": device.label})
     return redirect("portal:user_detail", user_id=device.user_id)
@@ -217,6 +219,6 @@ def device_delete(request: HttpRequest, device_id: int) -> HttpResponse:
             section="mytelephony",
             yes=_("Remove the phone"),
         )
-    actions.delete_device(device=device)
+    device_actions.delete_device(device=device)
     messages.success(request, _("%(label)s is removed.") % {"label": device.label})
     return redirect("portal:user_detail", user_id=device.user_id)

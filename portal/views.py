@@ -26,9 +26,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from directory.models import User
-from telephony import actions, bridge_commands, clicktocall, fraud, registrations
+from telephony import bridge_commands, clicktocall, fraud, registrations
 from telephony import quick_forward as quick_forward_actions
-from telephony.actions import SipCredentials
+from telephony.actions import devices as device_actions
+from telephony.actions.devices import SipCredentials
 from telephony.contract import NOT_FOUND
 from telephony.models import CallSettings, Device, Extension
 from voicemail import actions as voicemail_actions
@@ -266,7 +267,7 @@ def device_settings(request: HttpRequest, device_id: int) -> HttpResponse:
     form = _device_form(device, request.POST)
     if form.is_valid():
         try:
-            actions.update_device(
+            device_actions.update_device(
                 device=device,
                 ring_delay=form.cleaned_data["ring_delay"],
                 enabled=form.cleaned_data["enabled"],
@@ -321,7 +322,7 @@ def _voicemail_page(
     pin_form: PinForm | None = None,
 ) -> HttpResponse:
     """The page; a refused form is passed in to be shown again with its errors (and a 400)."""
-    mailbox = voicemail_actions.ensure_mailbox(user)
+    mailbox = voicemail_actions.ensure_mailbox(user=user)
     refused = settings_form or greeting_form or pin_form
     context = {
         **_voicemail_list_context(user),
@@ -418,7 +419,7 @@ def voicemail_delete(request: HttpRequest, message_id: uuid.UUID) -> HttpRespons
 @require_GET
 def voicemail_recording(request: HttpRequest, kind: str) -> FileResponse:
     """The user's own recorded name or greeting, to listen to before choosing it."""
-    if kind not in voicemails.RECORDINGS:
+    if kind not in voicemail_actions.RECORDINGS:
         raise Http404
     mailbox = get_object_or_404(Mailbox, user=_member(request))
     audio = voicemails.recording(mailbox, kind)
@@ -436,7 +437,9 @@ def voicemail_settings(request: HttpRequest) -> HttpResponse:
     form = VoicemailSettingsForm(request.POST)
     if not form.is_valid():
         return _voicemail_page(request, user, settings_form=form)
-    voicemail_actions.update_settings(mailbox=voicemail_actions.ensure_mailbox(user), **form.cleaned_data)
+    voicemail_actions.update_settings(
+        mailbox=voicemail_actions.ensure_mailbox(user=user), **form.cleaned_data
+    )
     messages.success(request, _("Voicemail settings saved."))
     return redirect("portal:voicemail")
 
@@ -445,7 +448,7 @@ def voicemail_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def voicemail_greeting(request: HttpRequest) -> HttpResponse:
     user = _member(request)
-    mailbox = voicemail_actions.ensure_mailbox(user)
+    mailbox = voicemail_actions.ensure_mailbox(user=user)
     form = _greeting_form(mailbox, request.POST, request.FILES)
     if not form.is_valid():
         return _voicemail_page(request, user, greeting_form=form)
@@ -468,7 +471,7 @@ def voicemail_pin(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             voicemail_actions.set_pin(
-                mailbox=voicemail_actions.ensure_mailbox(user), pin=form.cleaned_data["pin"]
+                mailbox=voicemail_actions.ensure_mailbox(user=user), pin=form.cleaned_data["pin"]
             )
         except ValidationError as error:
             form.add_error("pin", error)
@@ -549,7 +552,7 @@ def create_user(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            user, credentials = actions.create_user(
+            user, credentials = voicemail_actions.create_user_with_mailbox(
                 company=admin.company,
                 username=data["username"],
                 extension=data["extension"],
@@ -608,7 +611,7 @@ def add_device(request: HttpRequest, user_id: int) -> HttpResponse:
     form = AddDeviceForm(request.POST)
     if form.is_valid():
         try:
-            _, credentials = actions.add_device(
+            _, credentials = device_actions.add_device(
                 user=owner, label=form.cleaned_data["label"], ring_delay=form.cleaned_data["ring_delay"]
             )
         except ValidationError as error:
@@ -636,5 +639,5 @@ def reset_sip_password(request: HttpRequest, device_id: int) -> HttpResponse:
             section="mytelephony",
             yes=_("Reset the password"),
         )
-    credentials = actions.reset_sip_password(device=device)
+    credentials = device_actions.reset_sip_password(device=device)
     return _credentials_page(request, device.user, credentials, status=200)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .ari_http import ari_get_json
 from .choices import DeviceKind
 from .models import Device
 
@@ -46,7 +47,6 @@ def online_endpoints(endpoints: list[dict[str, object]]) -> set[str]:
 
 def registered_endpoints() -> set[str] | None:
     """The SIP endpoints registered now, asked of Asterisk; None when it cannot say (unreachable)."""
-    from .ari_http import ari_get_json
 
     try:
         endpoints = ari_get_json("/endpoints/PJSIP", timeout=2)

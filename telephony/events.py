@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CallState
+from .models import Extension
 
 if TYPE_CHECKING:
     from .models import Call
@@ -316,8 +317,6 @@ class DirectoryLines:
             cached = self._lines.get(user_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        from .models import Extension
-
         company = Extension.objects.filter(user_id=user_id).values("company_id")[:1]
         rows = Extension.objects.filter(company_id=models.Subquery(company), user_id__isnull=False)
         lines = {

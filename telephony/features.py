@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 
 from directory.choices import Role
 from directory.models import User
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import forwarding as forwarding_actions
 
-from . import settings_actions
 from .choices import RuleCondition
 from .models import Extension
 from .routing import Feature
@@ -38,7 +39,7 @@ PROMPT_REFUSED = "code-refused"
 PROMPT_NOT_ALLOWED = "code-not-allowed"
 
 
-def apply_dial_code(user_id: int, feature: str, argument: str) -> str:
+def apply_dial_code(*, user_id: int, feature: str, argument: str) -> str:
     """Change `user_id`'s settings as the code says; return the prompt to play.
 
     A destination that cannot be used (unknown extension, the user's own, a number they may not
@@ -49,16 +50,16 @@ def apply_dial_code(user_id: int, feature: str, argument: str) -> str:
     code = Feature(feature)
     try:
         if code in FORWARD_ON:
-            settings_actions.set_dial_code_forward(user, FORWARD_ON[code], argument)
+            forwarding_actions.set_dial_code_forward(user=user, condition=FORWARD_ON[code], number=argument)
             return PROMPT_FORWARD_ON
         if code in FORWARD_OFF:
-            settings_actions.disable_forwarding(user, FORWARD_OFF[code])
+            forwarding_actions.disable_forwarding(user=user, condition=FORWARD_OFF[code])
             return PROMPT_FORWARD_OFF
         if code in (Feature.DND_ON, Feature.DND_OFF):
-            settings_actions.set_dnd(user, code == Feature.DND_ON)
+            call_settings_actions.set_dnd(user=user, on=code == Feature.DND_ON)
             return PROMPT_DND_ON if code == Feature.DND_ON else PROMPT_DND_OFF
         if code in (Feature.CALL_WAITING_ON, Feature.CALL_WAITING_OFF):
-            settings_actions.set_call_waiting(user, code == Feature.CALL_WAITING_ON)
+            call_settings_actions.set_call_waiting(user=user, on=code == Feature.CALL_WAITING_ON)
             return PROMPT_CALL_WAITING_ON if code == Feature.CALL_WAITING_ON else PROMPT_CALL_WAITING_OFF
         if code in (Feature.CALL_WAITING_ON_FOR, Feature.CALL_WAITING_OFF_FOR):
             # *42 103 / *41 103: call waiting for extension 103: the caller's own, or (for an
@@ -74,7 +75,7 @@ def apply_dial_code(user_id: int, feature: str, argument: str) -> str:
             if target.pk != user.pk and user.role not in (Role.ADMIN, Role.RECEPTIONIST):
                 return PROMPT_NOT_ALLOWED
             on = code == Feature.CALL_WAITING_ON_FOR
-            settings_actions.set_call_waiting(target, on)
+            call_settings_actions.set_call_waiting(user=target, on=on)
             return PROMPT_CALL_WAITING_ON if on else PROMPT_CALL_WAITING_OFF
     except ValidationError as exc:
         logger.info("dial code %s %s refused for user %s: %s", feature, argument, user_id, exc.messages)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from directory.models import Company
 
-from . import queries, routing
+from . import queries, routing, tasks
 from .provisioning import CARRIER_ENDPOINT
 from .routing import Plan, RingDevices
 
@@ -60,9 +60,7 @@ def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: d
         usage.max_international_minutes,
     )
     if limit is not None and cache.add(alert_key(company_id, limit), 1, timeout=ALERT_EVERY):
-        from .tasks import send_fraud_alert
-
-        transaction.on_commit(lambda: send_fraud_alert.delay(company_id, str(limit), over))
+        transaction.on_commit(lambda: tasks.send_fraud_alert.delay(company_id, str(limit), over))
     return decided
 
 
@@ -79,11 +77,11 @@ def _tell_of_unusual_traffic(
     if not international or not routing.unusual_international_traffic(usage):
         return
     if cache.add(alert_key(company_id, "unusual_international"), 1, timeout=24 * 3600):
-        from .tasks import send_unusual_traffic_alert
-
         minutes = usage.international_seconds_today // 60
         logger.warning("company %s: unusual international traffic, %s minutes today", company_id, minutes)
-        transaction.on_commit(lambda: send_unusual_traffic_alert.delay(company_id, minutes, international[0]))
+        transaction.on_commit(
+            lambda: tasks.send_unusual_traffic_alert.delay(company_id, minutes, international[0])
+        )
 
 
 def unusual_international_traffic_now(*, company: Company | None) -> bool:

@@ -11,9 +11,8 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRe
 from django.db.models.functions import Coalesce
 
 from directory.models import Company, Site, User
-from voicemail.models import Mailbox
 
-from . import routing
+from . import numbers, routing
 from .choices import DeviceKind, LegRole
 from .models import (
     BarringRule,
@@ -102,7 +101,7 @@ def policy_for(company: Company | int) -> Policy:
         extension = getattr(company.receptionist, "extension", None)
         receptionist = extension.number if extension is not None else ""
     speed_dials = {
-        short: routing.canonical(number, cc)
+        short: numbers.canonical(number, cc)
         for short, number in SpeedDial.objects.filter(company=company).values_list("short_number", "number")
     }
     barring = []
@@ -148,10 +147,10 @@ def own_numbers_of(company: Company) -> dict[str, str]:
             extension = getattr(phone_number.user, "extension", None) if phone_number.user else None
             dial = extension.number if extension is not None else ""
         if dial:
-            found[routing.canonical(phone_number.number, cc)] = dial
+            found[numbers.canonical(phone_number.number, cc)] = dial
     mains = [*Site.objects.filter(company=company).values_list("main_number", flat=True), company.main_number]
     for number in mains:
-        key = routing.canonical(number, cc) if number else ""
+        key = numbers.canonical(number, cc) if number else ""
         if key and key not in found:
             main = main_number_target(number)
             if main is not None and main[0].pk == company.pk:
@@ -165,14 +164,14 @@ def rules_of(user_id: int, country_code: str) -> tuple[routing.Rule, ...]:
             rule_id=rule.pk,
             condition=rule.condition,
             destination=rule.destination,
-            destination_number=routing.canonical(rule.destination_number, country_code)
+            destination_number=numbers.canonical(rule.destination_number, country_code)
             if rule.destination_number
             else "",
             label=rule.label,
             enabled=rule.enabled,
             no_answer_after=rule.no_answer_after,
             origin=rule.origin,
-            callers=frozenset(routing.canonical(n, country_code) for n in rule.callers),
+            callers=frozenset(numbers.canonical(n, country_code) for n in rule.callers),
             presences=frozenset(rule.presences),
             days=frozenset(int(d) for d in rule.days),
             time_from=rule.time_from,
@@ -197,8 +196,10 @@ def callee_by_extension(
         return None
     extension = (
         Extension.objects.select_related(
-            "user", "user__mailbox", "user__call_settings", "user__site__receptionist__extension", "company"
+            "user", "user__call_settings", "user__site__receptionist__extension", "company"
         )
+        # The user's voicemail box, read through the relation (voicemail sits above telephony).
+        .annotate(mailbox_pk=F("user__mailbox__id"), mailbox_on=F("user__mailbox__enabled"))
         .filter(company_id=company_id, number=number, user__isnull=False, user__is_active=True)
         .first()
     )
@@ -218,8 +219,9 @@ def callee_by_extension(
     devices = list(
         Device.objects.filter(user=user).annotate(active=Subquery(open_legs)).order_by("ring_delay", "id")
     )
-    mailbox: Mailbox | None = getattr(user, "mailbox", None)
-    mailbox_id = mailbox.pk if mailbox is not None and mailbox.enabled else None
+    mailbox_id: int | None = (
+        getattr(extension, "mailbox_pk", None) if getattr(extension, "mailbox_on", False) else None
+    )
     settings: CallSettings | None = getattr(user, "call_settings", None)
     site = site_of(user)
     site_receptionist = getattr(site.receptionist, "extension", None) if site and site.receptionist else None
@@ -235,10 +237,10 @@ def callee_by_extension(
                 endpoint=d.sip_username,
                 ring_delay=d.ring_delay,
                 enabled=d.enabled,
-                active_calls=d.active or 0,
+                active_calls=getattr(d, "active", None) or 0,  # the Subquery annotation above
                 max_calls=d.max_calls,
                 kind=routing.DeviceKind(d.kind),
-                number=routing.canonical(d.number, cc) if d.number else "",
+                number=numbers.canonical(d.number, cc) if d.number else "",
                 confirm=d.avoid_voicemail,
             )
             for d in devices
@@ -247,14 +249,14 @@ def callee_by_extension(
         dnd=settings.dnd if settings else False,
         presence=settings.presence if settings else "available",
         rules=rules_of(user.pk, cc),
-        home_number=routing.canonical(settings.home_number, cc) if settings and settings.home_number else "",
-        mobile_number=routing.canonical(settings.mobile_number, cc)
+        home_number=numbers.canonical(settings.home_number, cc) if settings and settings.home_number else "",
+        mobile_number=numbers.canonical(settings.mobile_number, cc)
         if settings and settings.mobile_number
         else "",
         outside_number=outside_number_of(user, company),
         screening=routing.Screening(settings.screening) if settings else routing.Screening.OFF,
         reject_anonymous=settings.reject_anonymous if settings else False,
-        screened_numbers=frozenset(routing.canonical(n, cc) for n in settings.screened_numbers)
+        screened_numbers=frozenset(numbers.canonical(n, cc) for n in settings.screened_numbers)
         if settings
         else frozenset(),
         timezone=site.timezone if site is not None else "",
@@ -325,7 +327,7 @@ def did_target(number: str) -> DidTarget | None:
     company's or site's main number (its receptionist). Used for calls from the carrier and for
     the company's own numbers dialled on the platform (on-net). The number is compared in E.164,
     however the carrier writes it (0150000100, 33150000100, 0033150000100: +33150000100)."""
-    number = routing.public_number(number, django_settings.CARRIER_COUNTRY_CODE)
+    number = numbers.public_number(number, django_settings.CARRIER_COUNTRY_CODE)
     phone_number = (
         PhoneNumber.objects.select_related("company", "user__extension").filter(number=number).first()
     )

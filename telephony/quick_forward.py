@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from directory.models import User
 
-from . import settings_actions
+from .actions import forwarding as forwarding_actions
 from .choices import RuleCondition, RuleDestination, RuleOrigin
 from .models import CallSettings, ForwardingRule
 
@@ -39,22 +39,22 @@ def set_forward_all_to_mobile(*, user: User, on: bool) -> ForwardingRule | None:
     rule = quick_forward_rule(user)
     if not on:
         if rule is not None and rule.enabled:
-            settings_actions.set_forwarding_rule_enabled(rule, False)
+            forwarding_actions.set_forwarding_rule_enabled(rule=rule, on=False)
         return rule
     mobile = CallSettings.objects.filter(user=user).values_list("mobile_number", flat=True).first()
     if not mobile:
         raise ValidationError(_("Set your mobile number in your settings first."))
     if rule is None:
-        rule = settings_actions.create_forwarding_rule(
-            user,
+        rule = forwarding_actions.create_forwarding_rule(
+            user=user,
             label=_("All my calls to my mobile"),
             condition=RuleCondition.ALWAYS,
             destination=RuleDestination.MOBILE,
             enabled=True,
         )
     elif not rule.enabled:
-        settings_actions.set_forwarding_rule_enabled(rule, True)
+        forwarding_actions.set_forwarding_rule_enabled(rule=rule, on=True)
     # First among the rules, where an "always" rule wins at once.
     while ForwardingRule.objects.filter(user=user, position__lt=rule.position).exists():
-        rule = settings_actions.move_forwarding_rule(rule, up=True)
+        rule = forwarding_actions.move_forwarding_rule(rule=rule, up=True)
     return rule

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from directory.models import User
 
-from . import settings_actions
+from .actions import forwarding as forwarding_actions
 from .choices import Presence, RuleCondition, RuleOrigin
 from .models import ForwardingRule
 
@@ -48,14 +48,14 @@ def set_status_forwarding(
     rule = profiles_of(user).get(presence)
     if not destination:
         if rule is not None:
-            settings_actions.delete_forwarding_rule(rule)
+            forwarding_actions.delete_forwarding_rule(rule=rule)
         return None
     if rule is not None:
-        return settings_actions.update_forwarding_rule(
-            rule, destination=destination, destination_number=number, enabled=True
+        return forwarding_actions.update_forwarding_rule(
+            rule=rule, destination=destination, destination_number=number, enabled=True
         )
-    return settings_actions.create_forwarding_rule(
-        user,
+    return forwarding_actions.create_forwarding_rule(
+        user=user,
         label=_("When I am %(presence)s") % {"presence": Presence(presence).label},
         condition=RuleCondition.ALWAYS,
         presences=[presence],

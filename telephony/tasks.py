@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.core.mail import send_mail
+
+from directory.choices import Role
+from directory.models import Company, User
 
 from . import provisioning
 from .models import Device
@@ -27,11 +31,6 @@ def push_device(self, device_id: int) -> bool:  # type: ignore[no-untyped-def]
 def send_fraud_alert(company_id: int, limit: str, number: str) -> int:
     """Tell the company's administrators a call out was refused at a toll-fraud limit; returns how
     many were written to."""
-    from django.core.mail import send_mail
-
-    from directory.choices import Role
-    from directory.models import Company, User
-
     company = Company.objects.filter(pk=company_id).first()
     if company is None:
         return 0
@@ -65,11 +64,6 @@ def send_fraud_alert(company_id: int, limit: str, number: str) -> int:
 def send_unusual_traffic_alert(company_id: int, minutes_today: int, number: str) -> int:
     """Tell the company's administrators that most of the day's international minutes are gone (the
     calls still go out); returns how many were written to."""
-    from django.core.mail import send_mail
-
-    from directory.choices import Role
-    from directory.models import Company, User
-
     company = Company.objects.filter(pk=company_id).first()
     if company is None:
         return 0

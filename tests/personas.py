@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from directory.choices import Role
 from directory.models import Company, User
 from telephony import records
-from telephony.actions import create_user
 from telephony.choices import CallOutcome
+from voicemail.actions import create_user_with_mailbox as create_user
 
 PORTAL_PASSWORD = "correct-horse-battery"
 

@@ -10,12 +10,13 @@ from rest_framework.test import APIClient
 from telephony.api.pagination import MAX_PAGE_SIZE
 from telephony.api.urls import router
 from telephony.models import SpeedDial
+from voicemail.api.urls import router as voicemail_router
 
 from .personas import Person
 
-LIST_URLS = [f"api:{basename}-list" for _prefix, _viewset, basename in router.registry] + [
-    "directory-api:list"
-]
+LIST_URLS = [
+    f"api:{basename}-list" for _prefix, _viewset, basename in [*router.registry, *voicemail_router.registry]
+] + ["directory-api:list"]
 HUGE = "9223372036854775808"
 
 

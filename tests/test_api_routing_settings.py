@@ -11,7 +11,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from directory.models import Company
-from telephony import actions, settings_actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import DeviceKind
 from telephony.models import BarringRule, CallSettings, Device, ForwardingRule, PhoneNumber, SpeedDial
 
@@ -112,8 +113,12 @@ def test_my_settings_refuse_what_cannot_work(
 def test_i_can_show_my_own_public_number_but_not_a_colleagues(bob: Person, carol: Person) -> None:
     # given
     company = _company(bob)
-    actions.create_phone_number(company=company, number="+33140000101", destination="user", user=bob.user)
-    actions.create_phone_number(company=company, number="+33140000102", destination="user", user=carol.user)
+    dial_plan_actions.create_phone_number(
+        company=company, number="+33140000101", destination="user", user=bob.user
+    )
+    dial_plan_actions.create_phone_number(
+        company=company, number="+33140000102", destination="user", user=carol.user
+    )
     client = _client_for(bob)
 
     # when
@@ -167,7 +172,7 @@ def test_creating_listing_and_moving_my_rules(bob: Person, carol: Person, dave: 
 
 def test_a_forward_to_a_barred_number_is_refused_with_why(alice: Person, bob: Person) -> None:
     # given
-    actions.create_barring_rule(company=_company(bob), direction="out", number_class="premium")
+    dial_plan_actions.create_barring_rule(company=_company(bob), direction="out", number_class="premium")
 
     # when
     response = _client_for(bob).post(
@@ -215,7 +220,7 @@ def test_patching_and_deleting_my_rule_tells_my_browsers(
     bob: Person, carol: Person, published: PublishedEvents, django_capture_on_commit_callbacks: Any
 ) -> None:
     # given
-    rule = settings_actions.create_forwarding_rule(bob.user, condition="busy", destination="voicemail")
+    rule = forwarding_actions.create_forwarding_rule(user=bob.user, condition="busy", destination="voicemail")
     client = _client_for(bob)
     url = reverse("api:forwarding-rule-detail", args=[rule.pk])
 
@@ -234,7 +239,7 @@ def test_patching_and_deleting_my_rule_tells_my_browsers(
 @pytest.mark.parametrize("viewer", ["carol", "gus"])
 def test_someone_elses_rule_is_not_found(bob: Person, carol: Person, gus: Person, viewer: str) -> None:
     # given
-    rule = settings_actions.create_forwarding_rule(bob.user, condition="busy", destination="voicemail")
+    rule = forwarding_actions.create_forwarding_rule(user=bob.user, condition="busy", destination="voicemail")
     client = _client_for({"carol": carol, "gus": gus}[viewer])
     url = reverse("api:forwarding-rule-detail", args=[rule.pk])
 
@@ -368,7 +373,9 @@ def test_an_admin_manages_barring_rules(alice: Person, bob: Person) -> None:
 
 def test_an_admin_manages_public_numbers(alice: Person, bob: Person, gina: Person) -> None:
     # given
-    actions.create_phone_number(company=_company(gina), number="+33150000000", destination="voicemail")
+    dial_plan_actions.create_phone_number(
+        company=_company(gina), number="+33150000000", destination="voicemail"
+    )
     client = _client_for(alice)
 
     # when
@@ -463,11 +470,13 @@ WRITES = [
 def acme_routing(alice: Person, bob: Person) -> dict[str, int]:
     company = _company(alice)
     return {
-        "speed-dial": actions.create_speed_dial(company=company, short_number="230", number="0612345678").pk,
-        "barring-rule": actions.create_barring_rule(
+        "speed-dial": dial_plan_actions.create_speed_dial(
+            company=company, short_number="230", number="0612345678"
+        ).pk,
+        "barring-rule": dial_plan_actions.create_barring_rule(
             company=company, direction="out", number_class="premium"
         ).pk,
-        "phone-number": actions.create_phone_number(
+        "phone-number": dial_plan_actions.create_phone_number(
             company=company, number="+33140000101", destination="user", user=bob.user
         ).pk,
     }

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from directory import actions
 from directory.models import Company, Site
+from telephony.actions import sites as site_actions
 
 from .personas import Person
 
@@ -33,7 +33,7 @@ def _client_for(person: Person) -> APIClient:
 
 @pytest.fixture
 def lyon(acme: Company, carol: Person) -> Site:
-    return actions.create_site(
+    return site_actions.create_site(
         company=acme, name="Lyon", timezone="Europe/Paris", main_number=LYON_NUMBER, receptionist=carol.user
     )
 
@@ -83,7 +83,7 @@ def test_a_refused_site_is_a_400_naming_the_field(alice: Person, lyon: Site) -> 
 
 
 def test_a_site_where_users_work_is_not_deleted(alice: Person, carol: Person, lyon: Site) -> None:
-    actions.set_user_site(user=carol.user, site=lyon)
+    site_actions.set_user_site(user=carol.user, site=lyon)
 
     response = _client_for(alice).delete(reverse("api:site-detail", args=[lyon.pk]))
 
@@ -138,7 +138,7 @@ def test_globex_admin_cannot_change_or_delete_acmes_site(lyon: Site, gina: Perso
 def test_an_admin_cannot_put_a_user_on_another_companys_site(
     alice: Person, bob: Person, gina: Person, globex: Company
 ) -> None:
-    lille = actions.create_site(company=globex, name="Lille")
+    lille = site_actions.create_site(company=globex, name="Lille")
 
     on_foreign_site = _client_for(alice).put(
         reverse("api:user-site", args=[bob.user.pk]), {"site": lille.pk}, format="json"
@@ -161,7 +161,8 @@ def test_a_site_receptionist_of_another_company_does_not_exist(alice: Person, gu
 
 
 def test_a_time_window_that_ends_when_it_starts_is_refused(bob: Person) -> None:
-    # The validation of forwarding rules (settings_actions) refuses it; routing never applies one anyway.
+    # The validation of forwarding rules (telephony.actions.forwarding) refuses it;
+    # routing never applies one anyway.
     response = _client_for(bob).post(
         reverse("api:forwarding-rule-list"),
         {

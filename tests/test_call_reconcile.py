@@ -16,8 +16,8 @@ import pytest
 from ari_bridge import app as app_module
 from ari_bridge import reconcile as reconcile_module
 from ari_bridge.call import Call
-from ari_bridge.reconcile import ASTERISK_RESTART, reconcile
-from ari_bridge.state import State
+from ari_bridge.reconcile import reconcile
+from ari_bridge.state import ASTERISK_RESTART, State
 from telephony import records
 from telephony.choices import CallOutcome, CallState, LegRole
 

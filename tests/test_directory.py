@@ -22,7 +22,10 @@ from rest_framework.test import APIClient
 
 from config.asgi import application
 from directory.tokens import issue_token
-from telephony import actions, events, records, settings_actions
+from telephony import events, records
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import devices as device_actions
+from telephony.actions import dial_plan as dial_plan_actions
 from telephony.choices import CallOutcome
 from telephony.events import PhoneState
 from telephony.models import Call
@@ -158,9 +161,9 @@ def test_a_line_shows_presence_dnd_phone_state_and_public_number(
 ) -> None:
     # given: carol in a meeting, DND on, ringing; alice has a public number and is in a call with dave
     assert carol.user.company is not None
-    settings_actions.set_presence(carol.user, "meeting")
-    settings_actions.set_dnd(carol.user, True)
-    actions.create_phone_number(
+    call_settings_actions.set_presence(user=carol.user, presence="meeting")
+    call_settings_actions.set_dnd(user=carol.user, on=True)
+    dial_plan_actions.create_phone_number(
         company=carol.user.company, number="+33140000100", destination="user", user=alice.user
     )
     records.mark_ringing(_call(bob, carol), at=T0 + timedelta(seconds=1))
@@ -208,8 +211,8 @@ def test_the_page_costs_the_same_queries_however_many_colleagues(
     # when: more colleagues, with settings, public numbers and calls
     for n, name in enumerate(["erin", "frank", "grace"]):
         person = make_person(alice.user.company, name, f"12{n}")
-        settings_actions.set_presence(person.user, "at_work")
-        actions.create_phone_number(
+        call_settings_actions.set_presence(user=person.user, presence="at_work")
+        dial_plan_actions.create_phone_number(
             company=alice.user.company, number=f"+3314000012{n}", destination="user", user=person.user
         )
         records.mark_ringing(_call(person, carol), at=T0)
@@ -239,7 +242,7 @@ def test_the_page_speaks_the_users_language(gina: Person, gus: Person) -> None:
 
 def test_the_status_snapshot_is_json_for_my_company(bob: Person, carol: Person, gus: Person) -> None:
     # given
-    settings_actions.set_dnd(carol.user, True)
+    call_settings_actions.set_dnd(user=carol.user, on=True)
     client = Client()
     client.force_login(bob.user)
 
@@ -286,7 +289,7 @@ def test_a_remote_terminal_keeps_a_colleague_available(
     bob: Person, carol: Person, unregistered: set[str]
 ) -> None:
     # given: carol's desk phone is off, but her mobile rings with it
-    actions.add_remote_terminal(user=carol.user, number="0612345678")
+    device_actions.add_remote_terminal(user=carol.user, number="0612345678")
     unregistered.update(_phones(carol))
 
     assert _states(bob)["102"] == "idle"
@@ -420,9 +423,9 @@ def _api_lines(client: APIClient, **params: str) -> list[dict[str, Any]]:
 def test_the_api_lists_my_colleagues_with_their_status(alice: Person, bob: Person, carol: Person) -> None:
     # given
     assert carol.user.company is not None
-    settings_actions.set_dnd(carol.user, True)
-    settings_actions.set_presence(carol.user, "holiday")
-    actions.create_phone_number(
+    call_settings_actions.set_dnd(user=carol.user, on=True)
+    call_settings_actions.set_presence(user=carol.user, presence="holiday")
+    dial_plan_actions.create_phone_number(
         company=carol.user.company, number="+33140000102", destination="user", user=carol.user
     )
     records.mark_answered(_call(bob, carol), channel_id="x", bridge_id="b", at=T0 + timedelta(seconds=5))
@@ -473,7 +476,7 @@ def test_dnd_on_tells_the_company_directory_after_commit(
 ) -> None:
     # when
     with on_commit():
-        settings_actions.set_dnd(carol.user, True)
+        call_settings_actions.set_dnd(user=carol.user, on=True)
         assert _directory_events(sent, carol) == []  # not before the commit
 
     # then: to Acme's directory only (Globex's hears nothing)
@@ -494,11 +497,11 @@ def test_a_dnd_or_presence_change_is_told_once_and_a_non_change_not_at_all(
 ) -> None:
     # when
     with on_commit():
-        settings_actions.set_dnd(carol.user, True)
+        call_settings_actions.set_dnd(user=carol.user, on=True)
     with on_commit():
-        settings_actions.set_dnd(carol.user, True)  # already on
+        call_settings_actions.set_dnd(user=carol.user, on=True)  # already on
     with on_commit():
-        settings_actions.set_presence(carol.user, "sick")
+        call_settings_actions.set_presence(user=carol.user, presence="sick")
 
     # then
     assert [(e["extension"], e["dnd"], e["presence"]) for e in _directory_events(sent, carol)] == [
@@ -671,7 +674,7 @@ def test_only_directory_tabs_of_the_company_hear_a_colleague_change(
 
     def carol_turns_dnd_on() -> None:
         with django_capture_on_commit_callbacks(execute=True):
-            settings_actions.set_dnd(carol.user, True)
+            call_settings_actions.set_dnd(user=carol.user, on=True)
 
     async def scenario() -> tuple[dict[str, Any], bool, bool]:
         directory_tab = WebsocketCommunicator(

@@ -13,7 +13,8 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from directory.models import Company, User
-from telephony import settings_actions
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.models import Device
 from telephony.queries import policy_for
 from telephony.routing import barred
@@ -45,13 +46,13 @@ def test_a_new_company_bars_high_risk_numbers(db: None) -> None:
 
 def test_a_user_cannot_forward_to_a_high_risk_number(bob: Person) -> None:
     with pytest.raises(ValidationError) as error:
-        settings_actions.check_forward_destination(bob.user, PREMIUM_979)
+        forwarding_actions.check_forward_destination(user=bob.user, number=PREMIUM_979)
     assert "not allowed to call" in error.value.messages[0]
 
 
 def test_a_high_risk_number_cannot_be_a_remote_terminal(bob: Person) -> None:
     with pytest.raises(ValidationError):
-        settings_actions.add_remote_terminal(bob.user, number="00881612345678", label="Sat phone")
+        call_settings_actions.add_remote_terminal(user=bob.user, number="00881612345678", label="Sat phone")
     assert not Device.objects.filter(user=bob.user, kind="remote").exists()
 
 
@@ -63,10 +64,10 @@ def test_the_administrator_lifts_and_restores_the_bar_through_the_api(alice: Per
 
     assert client.patch(url, {"bar_high_risk": False}, format="json").status_code == 200
 
-    settings_actions.check_forward_destination(fresh(bob), PREMIUM_979)  # now allowed
+    forwarding_actions.check_forward_destination(user=fresh(bob), number=PREMIUM_979)  # now allowed
     assert client.patch(url, {"bar_high_risk": True}, format="json").json()["bar_high_risk"] is True
     with pytest.raises(ValidationError):
-        settings_actions.check_forward_destination(fresh(bob), PREMIUM_979)
+        forwarding_actions.check_forward_destination(user=fresh(bob), number=PREMIUM_979)
 
 
 def test_a_user_cannot_lift_the_bar(bob: Person) -> None:

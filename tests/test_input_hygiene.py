@@ -11,9 +11,11 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from directory import actions as directory_actions
 from directory.models import Company, Site, User
-from telephony import actions
+from telephony.actions import devices as device_actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import sites as site_actions
+from telephony.actions import users as user_actions
 from telephony.models import Device, Extension, SpeedDial
 
 from .personas import Person
@@ -34,7 +36,7 @@ def test_a_user_name_with_control_characters_is_refused_and_nothing_is_created(
     acme: Company, name: str
 ) -> None:
     with pytest.raises(ValidationError) as error:
-        actions.create_user(company=acme, username="eve", extension="150", first_name=name, last_name="")
+        user_actions.create_user(company=acme, username="eve", extension="150", first_name=name, last_name="")
     assert error.value.message_dict["first_name"] == ["Control characters are not allowed here."]
     assert not User.objects.filter(username="eve").exists()
     assert not Extension.objects.filter(number="150").exists()
@@ -54,19 +56,21 @@ def test_the_api_refuses_a_last_name_with_a_newline(alice: Person) -> None:
 
 def test_labels_and_site_names_refuse_control_characters(acme: Company, bob: Person) -> None:
     with pytest.raises(ValidationError):
-        actions.create_speed_dial(company=acme, short_number="230", number="0145678900", label="Jo\r\nnes")
+        dial_plan_actions.create_speed_dial(
+            company=acme, short_number="230", number="0145678900", label="Jo\r\nnes"
+        )
     with pytest.raises(ValidationError):
-        directory_actions.create_site(company=acme, name="Paris\x07", timezone="", main_number="")
+        site_actions.create_site(company=acme, name="Paris\x07", timezone="", main_number="")
     device = Device.objects.get(user=bob.user)
     with pytest.raises(ValidationError):
-        actions.update_device(device=device, label="Desk\x00")
+        device_actions.update_device(device=device, label="Desk\x00")
     assert not SpeedDial.objects.exists() and not Site.objects.exists()
     device.refresh_from_db()
     assert device.label == "Desk phone"
 
 
 def test_an_ordinary_accented_name_is_kept(acme: Company) -> None:
-    user, _credentials = actions.create_user(
+    user, _credentials = user_actions.create_user(
         company=acme, username="zoe", extension="150", first_name="Zoé", last_name="Lefèvre-Ñúñez"
     )
     assert user.get_full_name() == "Zoé Lefèvre-Ñúñez"
@@ -74,7 +78,7 @@ def test_an_ordinary_accented_name_is_kept(acme: Company) -> None:
 
 def test_the_voicemail_service_number_cannot_be_an_extension(acme: Company) -> None:
     with pytest.raises(ValidationError) as error:
-        actions.create_user(company=acme, username="eve", extension=acme.voicemail_number)
+        user_actions.create_user(company=acme, username="eve", extension=acme.voicemail_number)
     assert error.value.message_dict["extension"] == [
         "555 is the voicemail service number: it cannot be an extension."
     ]

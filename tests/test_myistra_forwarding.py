@@ -12,7 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from directory.models import Company
-from telephony import actions, settings_actions
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import BarringDirection, NumberClass, Presence, RuleCondition, RuleDestination
 from telephony.models import CallSettings, ForwardingRule
 
@@ -65,8 +67,8 @@ def test_myistra_shows_my_presence_and_that_i_am_available_for_calls(client: Cli
 
 def test_myistra_shows_do_not_disturb_when_it_is_on(client: Client, bob: Person) -> None:
     # given
-    settings_actions.set_dnd(bob.user, True)
-    settings_actions.set_presence(bob.user, Presence.MEETING)
+    call_settings_actions.set_dnd(user=bob.user, on=True)
+    call_settings_actions.set_presence(user=bob.user, presence=Presence.MEETING)
 
     # when
     html = _logged_in(client, bob).get(reverse("portal:myistra")).content.decode()
@@ -116,7 +118,7 @@ def test_an_unknown_presence_is_refused(client: Client, bob: Person) -> None:
 
     # then
     assert response.status_code == 400
-    assert settings_actions.call_settings_for(bob.user).presence == Presence.AVAILABLE
+    assert call_settings_actions.call_settings_for(bob.user).presence == Presence.AVAILABLE
 
 
 def test_a_redirect_after_a_status_change_never_leaves_the_site(client: Client, bob: Person) -> None:
@@ -131,7 +133,7 @@ def test_a_redirect_after_a_status_change_never_leaves_the_site(client: Client, 
 
 def test_the_status_snapshot_is_my_dnd_and_presence(client: Client, bob: Person) -> None:
     # given
-    settings_actions.set_dnd(bob.user, True)
+    call_settings_actions.set_dnd(user=bob.user, on=True)
 
     # when
     response = _logged_in(client, bob).get(reverse("portal:status_snapshot"))
@@ -147,7 +149,7 @@ def test_the_status_snapshot_answers_401_once_logged_out(client: Client, db: Non
 def test_myistra_speaks_french_for_a_french_company(client: Client, gus: Person) -> None:
     # given
     Company.objects.filter(users=gus.user).update(language="fr")
-    settings_actions.set_dnd(gus.user, True)
+    call_settings_actions.set_dnd(user=gus.user, on=True)
 
     # when
     html = _logged_in(client, gus).get(reverse("portal:myistra")).content.decode()
@@ -162,9 +164,9 @@ def test_myistra_speaks_french_for_a_french_company(client: Client, gus: Person)
 
 def test_forwarding_page_lists_my_rules_in_order_in_words(client: Client, bob: Person) -> None:
     # given
-    settings_actions.update_call_settings(bob.user, mobile_number="0612345678")
-    settings_actions.create_forwarding_rule(
-        bob.user,
+    call_settings_actions.update_call_settings(user=bob.user, mobile_number="0612345678")
+    forwarding_actions.create_forwarding_rule(
+        user=bob.user,
         label="Lunch",
         condition=RuleCondition.NO_ANSWER,
         no_answer_after=20,
@@ -176,8 +178,8 @@ def test_forwarding_page_lists_my_rules_in_order_in_words(client: Client, bob: P
         time_to=time(14, 0),
         destination=RuleDestination.MOBILE,
     )
-    settings_actions.create_forwarding_rule(
-        bob.user, label="Holidays", condition=RuleCondition.ALWAYS, destination=RuleDestination.VOICEMAIL
+    forwarding_actions.create_forwarding_rule(
+        user=bob.user, label="Holidays", condition=RuleCondition.ALWAYS, destination=RuleDestination.VOICEMAIL
     )
 
     # when
@@ -257,7 +259,7 @@ def test_a_forward_to_a_number_i_may_not_call_is_refused_with_why_and_keeps_my_i
 ) -> None:
     # given
     assert bob.user.company is not None
-    actions.create_barring_rule(
+    dial_plan_actions.create_barring_rule(
         company=bob.user.company, direction=BarringDirection.OUTGOING, number_class=NumberClass.INTERNATIONAL
     )
     _logged_in(client, bob)
@@ -345,7 +347,7 @@ def test_a_rule_to_a_destination_that_is_not_set_says_so(
 def test_the_receptionist_cannot_forward_to_herself(client: Client, alice: Person, carol: Person) -> None:
     # given
     assert carol.user.company is not None
-    actions.update_routing_policy(
+    dial_plan_actions.update_routing_policy(
         company=carol.user.company,
         outside_prefix="0",
         country_code="33",
@@ -405,11 +407,11 @@ def test_a_rule_on_weekdays_in_office_hours_is_saved_with_its_window(
 
 @pytest.fixture
 def bobs_rules(bob: Person, carol: Person, dave: Person) -> list[ForwardingRule]:
-    to_carol = settings_actions.create_forwarding_rule(
-        bob.user, label="First", condition="busy", destination="number", destination_number="102"
+    to_carol = forwarding_actions.create_forwarding_rule(
+        user=bob.user, label="First", condition="busy", destination="number", destination_number="102"
     )
-    to_dave = settings_actions.create_forwarding_rule(
-        bob.user, label="Second", condition="busy", destination="number", destination_number="103"
+    to_dave = forwarding_actions.create_forwarding_rule(
+        user=bob.user, label="Second", condition="busy", destination="number", destination_number="103"
     )
     return [to_carol, to_dave]
 
@@ -480,9 +482,9 @@ def test_a_rule_whose_destination_went_away_can_be_switched_off_but_not_on(
     client: Client, bob: Person
 ) -> None:
     # given: a rule to bob's mobile, whose number he then removed
-    settings_actions.update_call_settings(bob.user, mobile_number="0612345678")
-    rule = settings_actions.create_forwarding_rule(bob.user, condition="always", destination="mobile")
-    settings_actions.update_call_settings(bob.user, mobile_number="")
+    call_settings_actions.update_call_settings(user=bob.user, mobile_number="0612345678")
+    rule = forwarding_actions.create_forwarding_rule(user=bob.user, condition="always", destination="mobile")
+    call_settings_actions.update_call_settings(user=bob.user, mobile_number="")
     _logged_in(client, bob)
     url = reverse("portal:forwarding_enabled", args=[rule.pk])
 
@@ -569,8 +571,8 @@ def test_the_list_fragment_is_just_the_rules_table(
     # given
     _logged_in(client, bob)
     for n in range(10):
-        settings_actions.create_forwarding_rule(
-            bob.user, label=f"More {n}", condition="busy", destination="voicemail"
+        forwarding_actions.create_forwarding_rule(
+            user=bob.user, label=f"More {n}", condition="busy", destination="voicemail"
         )
 
     # when

@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from telephony import actions, settings_actions
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import dial_plan as dial_plan_actions
 from telephony.choices import BarringDirection, CallerIdChoice, DeviceKind, NumberClass, Screening
 from telephony.models import CallSettings, Device, PhoneNumber
 
@@ -36,7 +37,7 @@ def _numbers_form(**overrides: Any) -> dict[str, Any]:
 
 def _did(person: Person, number: str) -> PhoneNumber:
     assert person.user.company is not None
-    return actions.create_phone_number(
+    return dial_plan_actions.create_phone_number(
         company=person.user.company, number=number, destination="user", user=person.user
     )
 
@@ -237,7 +238,7 @@ def test_a_remote_terminal_must_be_an_outside_number_i_may_call(
 ) -> None:
     # given
     assert bob.user.company is not None
-    actions.create_barring_rule(
+    dial_plan_actions.create_barring_rule(
         company=bob.user.company, direction=BarringDirection.OUTGOING, number_class=NumberClass.INTERNATIONAL
     )
 
@@ -255,7 +256,7 @@ def test_a_remote_terminal_must_be_an_outside_number_i_may_call(
 
 def test_changing_a_remote_terminal_delay_and_switching_it_off(client: Client, bob: Person) -> None:
     # given
-    remote = settings_actions.add_remote_terminal(bob.user, number="0612345678", label="Mobile")
+    remote = call_settings_actions.add_remote_terminal(user=bob.user, number="0612345678", label="Mobile")
 
     # when
     response = _logged_in(client, bob).post(
@@ -271,7 +272,7 @@ def test_changing_a_remote_terminal_delay_and_switching_it_off(client: Client, b
 
 def test_removing_a_remote_terminal(client: Client, bob: Person) -> None:
     # given
-    remote = settings_actions.add_remote_terminal(bob.user, number="0612345678", label="Mobile")
+    remote = call_settings_actions.add_remote_terminal(user=bob.user, number="0612345678", label="Mobile")
 
     # when
     _logged_in(client, bob).post(reverse("portal:remote_terminal_delete", args=[remote.pk]))
@@ -306,7 +307,9 @@ def test_someone_elses_phone_is_not_found(
     client: Client, bob: Person, carol: Person, url_name: str, data: dict[str, str]
 ) -> None:
     # given
-    carols_mobile = settings_actions.add_remote_terminal(carol.user, number="0698765432", label="Mobile")
+    carols_mobile = call_settings_actions.add_remote_terminal(
+        user=carol.user, number="0698765432", label="Mobile"
+    )
 
     # when
     response = _logged_in(client, bob).post(reverse(url_name, args=[carols_mobile.pk]), data)
@@ -319,7 +322,7 @@ def test_someone_elses_phone_is_not_found(
 
 def test_myistra_lists_a_remote_terminal_by_its_number(client: Client, bob: Person) -> None:
     # given
-    settings_actions.add_remote_terminal(bob.user, number="0612345678", label="Mobile")
+    call_settings_actions.add_remote_terminal(user=bob.user, number="0612345678", label="Mobile")
 
     # when
     html = _logged_in(client, bob).get(reverse("portal:myistra")).content.decode()
@@ -330,7 +333,7 @@ def test_myistra_lists_a_remote_terminal_by_its_number(client: Client, bob: Pers
 
 def test_removing_a_remote_terminal_asks_first(client: Client, bob: Person) -> None:
     # given
-    remote = settings_actions.add_remote_terminal(bob.user, label="Mobile", number="0612345678")
+    remote = call_settings_actions.add_remote_terminal(user=bob.user, label="Mobile", number="0612345678")
     client.force_login(bob.user)
     page = client.get(reverse("portal:settings")).content.decode()
     assert f'href="/me/settings/remote-terminals/{remote.pk}/delete/"' in page

@@ -12,7 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from directory.models import Company
-from telephony import actions, routing, settings_actions
+from telephony import routing
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import BarringDirection, CallerIdChoice, NumberClass
 from telephony.models import BarringRule, CallSettings, PhoneNumber, SpeedDial
 from telephony.queries import policy_for
@@ -142,7 +145,7 @@ def test_a_dial_code_of_the_companys_own_replaces_the_default(client: Client, al
 
 def test_emptying_a_dial_code_puts_back_the_default(client: Client, alice: Person) -> None:
     # given
-    actions.set_dial_codes(company=_company(alice), codes={"dnd_on": "*78"})
+    dial_plan_actions.set_dial_codes(company=_company(alice), codes={"dnd_on": "*78"})
 
     # when
     _logged_in(client, alice).post(reverse("portal:routing_dial_codes"), _codes_form())
@@ -221,7 +224,7 @@ def test_a_speed_dial_that_could_not_work_is_refused(
     client: Client, alice: Person, bob: Person, short_number: str, number: str, message: str
 ) -> None:
     # given
-    actions.create_speed_dial(company=_company(alice), short_number="230", number="0612345678")
+    dial_plan_actions.create_speed_dial(company=_company(alice), short_number="230", number="0612345678")
 
     # when
     response = _logged_in(client, alice).post(
@@ -236,7 +239,9 @@ def test_a_speed_dial_that_could_not_work_is_refused(
 
 def test_editing_and_deleting_a_speed_dial(client: Client, alice: Person, bob: Person) -> None:
     # given
-    speed_dial = actions.create_speed_dial(company=_company(alice), short_number="230", number="0612345678")
+    speed_dial = dial_plan_actions.create_speed_dial(
+        company=_company(alice), short_number="230", number="0612345678"
+    )
     _logged_in(client, alice)
     url = reverse("portal:speed_dial_edit", args=[speed_dial.pk])
 
@@ -270,12 +275,14 @@ def test_forbidding_international_calls_stops_a_forward_abroad(
     assert response.status_code == 302
     assert routing.barred("+442079460000", "out", bob.user.pk, policy_for(_company(alice)))
     with pytest.raises(Exception, match="not allowed to call"):
-        settings_actions.check_forward_destination(bob.user, "0044207946000")
+        forwarding_actions.check_forward_destination(user=bob.user, number="0044207946000")
 
 
 def test_allowing_one_number_as_an_exception_for_one_user(client: Client, alice: Person, bob: Person) -> None:
     # given
-    actions.create_barring_rule(company=_company(alice), direction="out", number_class=NumberClass.MOBILE)
+    dial_plan_actions.create_barring_rule(
+        company=_company(alice), direction="out", number_class=NumberClass.MOBILE
+    )
 
     # when
     response = _logged_in(client, alice).post(
@@ -333,7 +340,9 @@ def test_a_barring_rule_for_a_user_of_another_company_is_refused(
 
 def test_editing_and_deleting_a_barring_rule(client: Client, alice: Person) -> None:
     # given
-    rule = actions.create_barring_rule(company=_company(alice), direction="out", number_class="premium")
+    rule = dial_plan_actions.create_barring_rule(
+        company=_company(alice), direction="out", number_class="premium"
+    )
     _logged_in(client, alice)
 
     # when / then
@@ -364,7 +373,9 @@ def test_a_number_of_another_company_is_refused_without_saying_whose(
     client: Client, alice: Person, bob: Person, gina: Person
 ) -> None:
     # given
-    actions.create_phone_number(company=_company(gina), number="+33140000101", destination="voicemail")
+    dial_plan_actions.create_phone_number(
+        company=_company(gina), number="+33140000101", destination="voicemail"
+    )
 
     # when
     response = _logged_in(client, alice).post(
@@ -402,10 +413,12 @@ def test_giving_a_number_to_someone_else_stops_its_former_owner_showing_it(
     client: Client, alice: Person, bob: Person, carol: Person
 ) -> None:
     # given
-    did = actions.create_phone_number(
+    did = dial_plan_actions.create_phone_number(
         company=_company(alice), number="+33140000101", destination="user", user=bob.user
     )
-    settings_actions.update_call_settings(bob.user, caller_id=CallerIdChoice.NUMBER, caller_id_number=did)
+    call_settings_actions.update_call_settings(
+        user=bob.user, caller_id=CallerIdChoice.NUMBER, caller_id_number=did
+    )
 
     # when
     response = _logged_in(client, alice).post(
@@ -423,7 +436,7 @@ def test_a_number_sent_to_voicemail_rings_no_user_and_can_be_deleted(
     client: Client, alice: Person, bob: Person
 ) -> None:
     # given
-    did = actions.create_phone_number(
+    did = dial_plan_actions.create_phone_number(
         company=_company(alice), number="+33140000101", destination="user", user=bob.user
     )
     _logged_in(client, alice)
@@ -446,9 +459,13 @@ def test_a_number_sent_to_voicemail_rings_no_user_and_can_be_deleted(
 def acme_routing(alice: Person, bob: Person) -> dict[str, int]:
     company = _company(alice)
     return {
-        "speed_dial": actions.create_speed_dial(company=company, short_number="230", number="0612345678").pk,
-        "barring": actions.create_barring_rule(company=company, direction="out", number_class="premium").pk,
-        "phone_number": actions.create_phone_number(
+        "speed_dial": dial_plan_actions.create_speed_dial(
+            company=company, short_number="230", number="0612345678"
+        ).pk,
+        "barring": dial_plan_actions.create_barring_rule(
+            company=company, direction="out", number_class="premium"
+        ).pk,
+        "phone_number": dial_plan_actions.create_phone_number(
             company=company, number="+33140000101", destination="user", user=bob.user
         ).pk,
     }
@@ -532,9 +549,13 @@ def test_each_routing_page_costs_the_same_queries_however_many_rows(
 ) -> None:
     company = _company(alice)
     for n in range(20):
-        actions.create_speed_dial(company=company, short_number=f"2{n:02d}", number=f"01424242{n:02d}")
-        actions.create_barring_rule(company=company, direction="out", prefix=f"089{n:02d}", user=bob.user)
-        actions.create_phone_number(
+        dial_plan_actions.create_speed_dial(
+            company=company, short_number=f"2{n:02d}", number=f"01424242{n:02d}"
+        )
+        dial_plan_actions.create_barring_rule(
+            company=company, direction="out", prefix=f"089{n:02d}", user=bob.user
+        )
+        dial_plan_actions.create_phone_number(
             company=company, number=f"+331400002{n:02d}", destination="user", user=bob.user
         )
     _logged_in(client, alice)

@@ -12,11 +12,13 @@ from django.test import Client
 from django.urls import reverse
 
 from directory.models import User
-from telephony import actions, settings_actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import RuleCondition, RuleDestination
 from telephony.models import Device, Extension, ForwardingRule, PhoneNumber
 from tests.personas import PORTAL_PASSWORD, Person
 from tests.voicemails import Recorder, leave_message
+from voicemail import actions as voicemail_actions
 from voicemail.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +80,9 @@ def test_a_user_created_without_a_password_can_log_in_once_alice_sets_one(
     client: Client, alice: Person, acme: Any
 ) -> None:
     # given
-    erin, _ = actions.create_user(company=acme, username="erin", extension="104", first_name="Erin")
+    erin, _ = voicemail_actions.create_user_with_mailbox(
+        company=acme, username="erin", extension="104", first_name="Erin"
+    )
     page = _as(client, alice).get(reverse("portal:user_detail", args=[erin.pk])).content.decode()
     assert "cannot log in until you set one" in page
 
@@ -152,9 +156,14 @@ def test_deleting_says_what_goes_then_takes_bobs_numbers_rules_messages_and_phon
     # given bob with a public number, a rule and a message
     company = bob.user.company
     assert company is not None
-    actions.create_phone_number(company=company, number="0170000001", destination="user", user=bob.user)
-    settings_actions.create_forwarding_rule(
-        bob.user, condition=RuleCondition.BUSY, destination=RuleDestination.NUMBER, destination_number="102"
+    dial_plan_actions.create_phone_number(
+        company=company, number="0170000001", destination="user", user=bob.user
+    )
+    forwarding_actions.create_forwarding_rule(
+        user=bob.user,
+        condition=RuleCondition.BUSY,
+        destination=RuleDestination.NUMBER,
+        destination_number="102",
     )
     leave_message(bob, seconds=2)
     url = reverse("portal:user_delete", args=[bob.user.pk])
@@ -259,7 +268,7 @@ def test_the_users_list_costs_the_same_queries_however_many_users(
     client: Client, alice: Person, acme: Any, django_assert_max_num_queries: Any
 ) -> None:
     for n in range(30):
-        actions.create_user(company=acme, username=f"user{n}", extension=f"2{n:02d}")
+        voicemail_actions.create_user_with_mailbox(company=acme, username=f"user{n}", extension=f"2{n:02d}")
     _as(client, alice)
     with django_assert_max_num_queries(8):
         response = client.get(reverse("portal:mytelephony"), {"sort": "name"})

@@ -13,12 +13,12 @@ from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from directory import actions as directory_actions
 from directory.models import Company
-from telephony import actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import sites as site_actions
 from telephony.models import PhoneNumber
+from telephony.numbers import public_number
 from telephony.queries import did_target
-from telephony.routing import public_number
 
 from .personas import Person
 
@@ -52,7 +52,7 @@ def test_a_national_number_takes_its_companys_country_code() -> None:
 @pytest.fixture
 def gina_number(gina: Person) -> PhoneNumber:
     assert gina.user.company is not None
-    return actions.create_phone_number(
+    return dial_plan_actions.create_phone_number(
         company=gina.user.company, number=GINA_NUMBER, destination="user", user=gina.user
     )
 
@@ -64,7 +64,7 @@ def test_another_companys_number_in_another_form_is_refused(
     acme = alice.user.company
     assert acme is not None
     with pytest.raises(ValidationError) as error:
-        actions.create_phone_number(company=acme, number=written, destination="user", user=bob.user)
+        dial_plan_actions.create_phone_number(company=acme, number=written, destination="user", user=bob.user)
     assert error.value.message_dict["number"] == [f"{GINA_NUMBER} is already in use."]
     assert list(PhoneNumber.objects.values_list("number", flat=True)) == [GINA_NUMBER]
 
@@ -74,11 +74,11 @@ def test_another_companys_number_cannot_become_a_company_or_site_number(
     gina_number: PhoneNumber, acme: Company, written: str
 ) -> None:
     with pytest.raises(ValidationError):
-        actions.update_routing_policy(
+        dial_plan_actions.update_routing_policy(
             company=acme, outside_prefix="0", country_code="33", main_number=written, receptionist=None
         )
     with pytest.raises(ValidationError):
-        directory_actions.create_site(company=acme, name="Paris", timezone="", main_number=written)
+        site_actions.create_site(company=acme, name="Paris", timezone="", main_number=written)
     acme.refresh_from_db()
     assert acme.main_number == ""
 
@@ -86,13 +86,13 @@ def test_another_companys_number_cannot_become_a_company_or_site_number(
 def test_a_company_number_cannot_be_another_companys_public_number(
     acme: Company, alice: Person, gina: Person
 ) -> None:
-    actions.update_routing_policy(
+    dial_plan_actions.update_routing_policy(
         company=acme, outside_prefix="0", country_code="33", main_number="01 40 00 00 00", receptionist=None
     )
     globex = gina.user.company
     assert globex is not None
     with pytest.raises(ValidationError):
-        actions.create_phone_number(
+        dial_plan_actions.create_phone_number(
             company=globex, number="0033140000000", destination="user", user=gina.user
         )
     acme.refresh_from_db()
@@ -101,7 +101,7 @@ def test_a_company_number_cannot_be_another_companys_public_number(
 
 def test_a_number_is_kept_in_e164(gina: Person) -> None:
     assert gina.user.company is not None
-    number = actions.create_phone_number(
+    number = dial_plan_actions.create_phone_number(
         company=gina.user.company, number="01 50 00 01 01", destination="voicemail"
     )
     assert number.number == "+33150000101"

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import RuleCondition, RuleDestination
 from telephony.models import CallSettings
 from telephony.queries import rules_of
@@ -29,10 +30,11 @@ def test_one_click_forwards_every_call_to_the_mobile_first_and_one_more_stops_it
 ) -> None:
     # given bob's mobile, and a rule of his own already
     CallSettings.objects.create(user=bob.user, mobile_number="0612345678")
-    from telephony import settings_actions
-
-    settings_actions.create_forwarding_rule(
-        bob.user, condition=RuleCondition.BUSY, destination=RuleDestination.NUMBER, destination_number="102"
+    forwarding_actions.create_forwarding_rule(
+        user=bob.user,
+        condition=RuleCondition.BUSY,
+        destination=RuleDestination.NUMBER,
+        destination_number="102",
     )
     client.force_login(bob.user)
 

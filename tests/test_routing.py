@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from telephony.numbers import canonical, to_e164
 from telephony.routing import (
     CAUSE_NO_ANSWER,
     CAUSE_UNALLOCATED,
@@ -31,9 +32,7 @@ from telephony.routing import (
     RingDevices,
     Rule,
     Voicemail,
-    canonical,
     plan_call,
-    to_e164,
 )
 
 # A Wednesday, 11:00 in Paris.

@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from telephony.numbers import canonical, to_e164
 from telephony.routing import (
     CAUSE_CALL_REJECTED,
     EMERGENCY_NUMBERS,
@@ -28,14 +29,12 @@ from telephony.routing import (
     Unknown,
     barred,
     callee_number,
-    canonical,
     interpret,
     number_classes,
     outside_caller_id,
     parse_destination,
     plan_call,
     refused,
-    to_e164,
 )
 
 from .test_routing import (

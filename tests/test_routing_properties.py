@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from telephony.numbers import canonical, to_e164
 from telephony.routing import (
     INDEX_RULES_FROM,
     MAX_FORWARDS,
@@ -41,11 +42,9 @@ from telephony.routing import (
     Voicemail,
     barred,
     callee_number,
-    canonical,
     matching_rules,
     plan_call,
     refused,
-    to_e164,
 )
 
 from .test_routing import ACME

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from directory.models import Company
-from telephony.actions import create_user
+from telephony.actions.forwarding import check_forward_destination
+from telephony.actions.users import create_user
 from telephony.models import PhoneNumber
-from telephony.settings_actions import check_forward_destination
 from tests.personas import Person
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +29,11 @@ def test_forwarding_to_ones_own_public_number_is_refused(acme: Company, bob: Per
 
     for typed in ("+33140000101", "0140000101"):
         with pytest.raises(ValidationError, match="your own public number"):
-            check_forward_destination(bob.user, typed)
+            check_forward_destination(user=bob.user, number=typed)
 
 
 def test_forwarding_to_a_colleagues_public_number_is_accepted_in_e164(acme: Company, bob: Person) -> None:
-    assert check_forward_destination(bob.user, "0140000102") == "+33140000102"
+    assert check_forward_destination(user=bob.user, number="0140000102") == "+33140000102"
 
 
 def test_an_extension_starting_with_the_outside_prefix_is_refused(acme: Company) -> None:

@@ -13,8 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from directory import actions
 from directory.models import Company, Site, User
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import forwarding as forwarding_actions
+from telephony.actions import sites as site_actions
 from telephony.choices import CallerIdChoice
 from telephony.models import CallSettings, PhoneNumber
 from telephony.queries import (
@@ -55,7 +57,7 @@ def acme_numbers(acme: Company, alice: Person) -> Company:
 @pytest.fixture
 def lyon(acme_numbers: Company, carol: Person) -> Site:
     """Acme's Lyon office, with its own number, received by carol."""
-    return actions.create_site(
+    return site_actions.create_site(
         company=acme_numbers,
         name="Lyon",
         timezone="Europe/Paris",
@@ -72,25 +74,25 @@ def _errors(error: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]
 
 
 def test_a_site_name_is_unique_in_its_company_only(acme: Company, globex: Company) -> None:
-    actions.create_site(company=acme, name="Lyon")
-    actions.create_site(company=globex, name="Lyon")
+    site_actions.create_site(company=acme, name="Lyon")
+    site_actions.create_site(company=globex, name="Lyon")
 
     with pytest.raises(ValidationError) as error:
-        actions.create_site(company=acme, name=" lyon ")
+        site_actions.create_site(company=acme, name=" lyon ")
 
     assert "already has a site named" in _errors(error)["name"][0]
 
 
 def test_a_site_number_is_checked_like_the_company_number(acme: Company) -> None:
     with pytest.raises(ValidationError) as error:
-        actions.create_site(company=acme, name="Lyon", main_number="04 72 AB")
+        site_actions.create_site(company=acme, name="Lyon", main_number="04 72 AB")
 
     assert _errors(error)["main_number"] == ["A public number, e.g. +33140000000."]
 
 
 @pytest.mark.parametrize("typed", ["+33 4 72 00 00 00", "04.72.00.00.00", "0033472000000"])
 def test_a_site_number_is_kept_in_e164(acme: Company, typed: str) -> None:
-    site = actions.create_site(company=acme, name="Lyon", main_number=typed)
+    site = site_actions.create_site(company=acme, name="Lyon", main_number=typed)
 
     assert site.main_number == LYON_NUMBER
 
@@ -102,56 +104,56 @@ def test_a_site_number_already_in_use_elsewhere_is_refused(
     if owner == "did":
         PhoneNumber.objects.create(company=acme, number=LYON_NUMBER, destination="user", user=bob.user)
     elif owner == "other_site":
-        actions.create_site(company=globex, name="Lille", main_number=LYON_NUMBER)
+        site_actions.create_site(company=globex, name="Lille", main_number=LYON_NUMBER)
     else:
         globex.main_number = LYON_NUMBER
         globex.save()
 
     with pytest.raises(ValidationError) as error:
-        actions.create_site(company=acme, name="Lyon", main_number=LYON_NUMBER)
+        site_actions.create_site(company=acme, name="Lyon", main_number=LYON_NUMBER)
 
     assert _errors(error)["main_number"] == [f"{LYON_NUMBER} is already in use."]
 
 
 def test_the_company_number_may_become_its_first_sites_number(acme_numbers: Company) -> None:
-    site = actions.create_site(company=acme_numbers, name="Paris", main_number=PARIS_NUMBER)
+    site = site_actions.create_site(company=acme_numbers, name="Paris", main_number=PARIS_NUMBER)
 
     assert site.main_number == PARIS_NUMBER
 
 
 def test_an_unknown_time_zone_is_refused(acme: Company) -> None:
     with pytest.raises(ValidationError) as error:
-        actions.create_site(company=acme, name="Lyon", timezone="Europe/Lyon")
+        site_actions.create_site(company=acme, name="Lyon", timezone="Europe/Lyon")
 
     assert "Unknown time zone" in _errors(error)["timezone"][0]
 
 
 def test_the_receptionist_of_a_site_is_a_user_of_its_company(acme: Company, gus: Person) -> None:
     with pytest.raises(ValidationError) as error:
-        actions.create_site(company=acme, name="Lyon", receptionist=gus.user)
+        site_actions.create_site(company=acme, name="Lyon", receptionist=gus.user)
 
     assert _errors(error)["receptionist"] == ["This user is not of your company."]
 
 
 def test_a_user_cannot_be_put_on_another_companys_site(globex: Company, bob: Person) -> None:
-    lille = actions.create_site(company=globex, name="Lille")
+    lille = site_actions.create_site(company=globex, name="Lille")
 
     with pytest.raises(ValidationError):
-        actions.set_user_site(user=bob.user, site=lille)
+        site_actions.set_user_site(user=bob.user, site=lille)
 
     bob.user.refresh_from_db()
     assert bob.user.site is None
 
 
 def test_a_site_where_users_work_cannot_be_deleted(lyon: Site, carol: Person) -> None:
-    actions.set_user_site(user=carol.user, site=lyon)
+    site_actions.set_user_site(user=carol.user, site=lyon)
 
     with pytest.raises(ValidationError) as error:
-        actions.delete_site(site=lyon)
+        site_actions.delete_site(site=lyon)
 
     assert "Users still work at Lyon (1)" in error.value.messages[0]
-    actions.set_user_site(user=carol.user, site=None)
-    actions.delete_site(site=lyon)
+    site_actions.set_user_site(user=carol.user, site=None)
+    site_actions.delete_site(site=lyon)
     assert not Site.objects.filter(name="Lyon").exists()
 
 
@@ -162,7 +164,7 @@ def test_company_number_choice_presents_the_site_number(lyon: Site, bob: Person,
     # given: bob (no site) and carol (Lyon) both chose "the company number"
     for person in (bob, carol):
         CallSettings.objects.create(user=person.user, caller_id=CallerIdChoice.COMPANY)
-    actions.set_user_site(user=carol.user, site=lyon)
+    site_actions.set_user_site(user=carol.user, site=lyon)
 
     # when / then
     assert outside_number_of(bob.user, _company(bob)) == PARIS_NUMBER
@@ -170,16 +172,16 @@ def test_company_number_choice_presents_the_site_number(lyon: Site, bob: Person,
 
 
 def test_a_site_without_a_number_presents_the_company_number(acme_numbers: Company, carol: Person) -> None:
-    site = actions.create_site(company=acme_numbers, name="Annex")
+    site = site_actions.create_site(company=acme_numbers, name="Annex")
     CallSettings.objects.create(user=carol.user, caller_id=CallerIdChoice.COMPANY)
-    actions.set_user_site(user=carol.user, site=site)
+    site_actions.set_user_site(user=carol.user, site=site)
 
     assert outside_number_of(User.objects.get(pk=carol.user.pk), acme_numbers) == PARIS_NUMBER
 
 
 def test_a_caller_at_a_site_goes_out_with_the_site_number(lyon: Site, carol: Person) -> None:
     CallSettings.objects.create(user=carol.user, caller_id=CallerIdChoice.COMPANY)
-    actions.set_user_site(user=carol.user, site=lyon)
+    site_actions.set_user_site(user=carol.user, site=lyon)
 
     caller = caller_by_endpoint(carol.sip_username)
 
@@ -191,10 +193,10 @@ def test_a_callee_carries_the_time_zone_and_receptionist_of_their_site(
     acme: Company, alice: Person, bob: Person, dave: Person
 ) -> None:
     # given
-    site = actions.create_site(
+    site = site_actions.create_site(
         company=acme, name="New York", timezone="America/New_York", receptionist=dave.user
     )
-    actions.set_user_site(user=bob.user, site=site)
+    site_actions.set_user_site(user=bob.user, site=site)
 
     # when
     at_site = callee_by_extension(acme.pk, bob.extension)
@@ -216,7 +218,7 @@ def test_a_site_number_rings_the_site_receptionist(lyon: Site, carol: Person) ->
 def test_a_site_number_without_a_receptionist_rings_the_companys(
     acme_numbers: Company, alice: Person
 ) -> None:
-    actions.create_site(company=acme_numbers, name="Lyon", main_number=LYON_NUMBER)
+    site_actions.create_site(company=acme_numbers, name="Lyon", main_number=LYON_NUMBER)
 
     target = did_target(LYON_NUMBER)
 
@@ -277,7 +279,7 @@ def _errors_of(html: str) -> str:
 def test_the_sites_page_lists_the_companys_sites_only(
     client: Client, alice: Person, lyon: Site, globex: Company
 ) -> None:
-    actions.create_site(company=globex, name="Lille")
+    site_actions.create_site(company=globex, name="Lille")
 
     response = _logged_in(client, alice).get(reverse("portal:sites"))
 
@@ -325,7 +327,7 @@ def test_an_admin_edits_a_site(client: Client, alice: Person, lyon: Site) -> Non
 def test_deleting_a_site_where_users_work_is_refused_with_a_message(
     client: Client, alice: Person, carol: Person, lyon: Site
 ) -> None:
-    actions.set_user_site(user=carol.user, site=lyon)
+    site_actions.set_user_site(user=carol.user, site=lyon)
 
     response = _logged_in(client, alice).post(reverse("portal:site_delete", args=[lyon.pk]), follow=True)
 
@@ -361,7 +363,7 @@ def test_an_admin_assigns_a_user_to_a_site_on_the_user_page(
 def test_another_companys_site_cannot_be_assigned(
     client: Client, alice: Person, bob: Person, globex: Company
 ) -> None:
-    lille = actions.create_site(company=globex, name="Lille")
+    lille = site_actions.create_site(company=globex, name="Lille")
 
     response = _logged_in(client, alice).post(
         reverse("portal:user_site", args=[bob.user.pk]), {"site": lille.pk}
@@ -418,7 +420,7 @@ def test_the_sites_page_costs_a_fixed_number_of_queries(
 ) -> None:
     admin = _logged_in(client, alice)
     for n in range(5):
-        actions.create_site(company=lyon.company, name=f"Site {n}", receptionist=alice.user)
+        site_actions.create_site(company=lyon.company, name=f"Site {n}", receptionist=alice.user)
 
     with django_assert_max_num_queries(12):  # type: ignore[operator]
         assert admin.get(reverse("portal:sites")).status_code == 200
@@ -460,11 +462,10 @@ def test_the_demo_puts_acme_in_paris_and_lyon(db: None) -> None:
 def test_a_site_number_cannot_be_given_to_a_user_nor_be_another_companys_number(
     lyon: Site, bob: Person, gina: Person
 ) -> None:
-    from telephony import actions as telephony_actions
 
     # a public number of a user equal to the Lyon number: refused, whoever asks
     with pytest.raises(ValidationError) as error:
-        telephony_actions.create_phone_number(
+        dial_plan_actions.create_phone_number(
             company=_company(bob), number="04 72 00 00 00", destination="user", user=bob.user
         )
     assert error.value.message_dict["number"] == [f"{LYON_NUMBER} is already in use."]
@@ -472,7 +473,7 @@ def test_a_site_number_cannot_be_given_to_a_user_nor_be_another_companys_number(
     # Globex may not take it as its company number either; what else it set is kept
     globex = _company(gina)
     with pytest.raises(ValidationError) as error:
-        telephony_actions.update_routing_policy(
+        dial_plan_actions.update_routing_policy(
             company=globex, outside_prefix="0", country_code="33", main_number=LYON_NUMBER, receptionist=None
         )
     assert error.value.message_dict == {"main_number": [f"{LYON_NUMBER} is already in use."]}
@@ -483,24 +484,23 @@ def test_a_site_number_cannot_be_given_to_a_user_nor_be_another_companys_number(
 def test_a_receptionist_rule_is_accepted_for_a_site_receptionist_when_the_company_has_none(
     acme: Company, carol: Person, dave: Person
 ) -> None:
-    from telephony import settings_actions
     from telephony.choices import RuleCondition, RuleDestination
 
     # given: no company receptionist, but Lyon's is carol, and dave works in Lyon
-    site = actions.create_site(
+    site = site_actions.create_site(
         company=acme, name="Lyon", timezone="", main_number="", receptionist=carol.user
     )
-    actions.set_user_site(user=dave.user, site=site)
+    site_actions.set_user_site(user=dave.user, site=site)
     dave.user.refresh_from_db()
 
-    rule = settings_actions.create_forwarding_rule(
-        dave.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
+    rule = forwarding_actions.create_forwarding_rule(
+        user=dave.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
     )
     assert rule.destination == RuleDestination.RECEPTIONIST
     # and carol herself may not forward to herself
-    actions.set_user_site(user=carol.user, site=site)
+    site_actions.set_user_site(user=carol.user, site=site)
     carol.user.refresh_from_db()
     with pytest.raises(ValidationError):
-        settings_actions.create_forwarding_rule(
-            carol.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
+        forwarding_actions.create_forwarding_rule(
+            user=carol.user, condition=RuleCondition.ALWAYS, destination=RuleDestination.RECEPTIONIST
         )

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from telephony import actions as telephony_actions
+from telephony.actions import dial_plan as dial_plan_actions
 from voicemail import actions
 from voicemail.actions import PinVerdict, try_pin
 from voicemail.models import Mailbox, trivial_pin
@@ -37,7 +37,7 @@ DEMO_PIN = "2580"
 
 
 def _mailbox(person: Person) -> Mailbox:
-    return actions.ensure_mailbox(person.user)
+    return actions.ensure_mailbox(user=person.user)
 
 
 # --- trivial PINs ----------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ def test_the_demo_pin_is_valid_for_every_demo_extension_and_number() -> None:
 
 def test_ones_own_extension_or_the_end_of_ones_number_is_refused(acme: Any) -> None:
     erin = make_person(acme, "erin", "4711")
-    telephony_actions.create_phone_number(
+    dial_plan_actions.create_phone_number(
         company=acme, number="+33140004242", destination="user", user=erin.user
     )
     for pin in ["4711", "4242", "40004242"]:

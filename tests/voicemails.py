@@ -66,7 +66,7 @@ def leave_message(
     at: datetime = T0,
 ) -> Message:
     """A caller leaves `callee` a message: the bridge notes the recording, then stores what Asterisk made."""
-    mailbox = actions.ensure_mailbox(callee.user)
+    mailbox = actions.ensure_mailbox(user=callee.user)
     recording_name = f"vm-{uuid.uuid4().hex}"
     actions.begin_message(
         mailbox_id=mailbox.pk,

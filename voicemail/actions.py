@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -15,9 +16,11 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from directory.models import User
+from telephony.actions import users as user_actions
+from telephony.actions.devices import SipCredentials
 from telephony.events import VoicemailEvent, publish_event_on_commit
 
-from . import mwi
+from . import mwi, tasks
 from .audio import wav_duration_ms
 from .choices import Greeting, MessageState
 from .models import Mailbox, Message
@@ -29,10 +32,20 @@ MIN_MESSAGE_MS = 1000
 MAX_MESSAGE_SECONDS = 120
 
 
-def ensure_mailbox(user: User) -> Mailbox:
+def ensure_mailbox(*, user: User) -> Mailbox:
     assert user.company_id is not None
     mailbox, _ = Mailbox.objects.get_or_create(user=user, defaults={"company_id": user.company_id})
     return mailbox
+
+
+@transaction.atomic
+def create_user_with_mailbox(**fields: Any) -> tuple[User, SipCredentials | None]:
+    """A user as `telephony.actions.users.create_user` makes them (same keywords), with their
+    voicemail box: what the portal, the API and the demo seed create. Telephony sits below
+    voicemail and knows nothing of mailboxes, so this step lives here."""
+    user, credentials = user_actions.create_user(**fields)
+    ensure_mailbox(user=user)
+    return user, credentials
 
 
 def mailbox_mwi_id(mailbox: Mailbox) -> str | None:
@@ -99,9 +112,7 @@ def try_pin(*, mailbox_id: int, pin: str, own_phone: bool, source: str) -> PinVe
             mailbox.pin_failures,
             source,
         )
-        from .tasks import notify_mailbox_locked
-
-        transaction.on_commit(lambda: notify_mailbox_locked.delay(mailbox_id))
+        transaction.on_commit(lambda: tasks.notify_mailbox_locked.delay(mailbox_id))
     mailbox.save(update_fields=fields)
     return PinVerdict.WRONG
 
@@ -152,10 +163,9 @@ def store_message(*, recording_name: str, audio: bytes) -> Message | None:
     message.audio.save(f"{message.id}.wav", ContentFile(audio), save=False)
     message.save(update_fields=["duration_ms", "state", "audio"])
     _announce_counts_on_commit(message.mailbox)
-    from .tasks import notify_new_message
 
     message_id = str(message.id)
-    transaction.on_commit(lambda: notify_new_message.delay(message_id))
+    transaction.on_commit(lambda: tasks.notify_new_message.delay(message_id))
     return message
 
 

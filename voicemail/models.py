@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import Company
+from telephony.models import Extension, PhoneNumber
 
 from .choices import Greeting, MessageState, Notify
 
@@ -76,8 +77,6 @@ class Mailbox(models.Model):
 
     def own_numbers(self) -> list[str]:
         """The owner's extension and public numbers: PINs a guesser who knows them would try."""
-        from telephony.models import Extension, PhoneNumber
-
         numbers = list(Extension.objects.filter(user_id=self.user_id).values_list("number", flat=True))
         numbers += PhoneNumber.objects.filter(user_id=self.user_id).values_list("number", flat=True)
         return numbers

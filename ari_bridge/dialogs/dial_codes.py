@@ -12,7 +12,9 @@ from .base import CallerGone, Dialog, DialogChannel, prompt
 async def apply_dial_code(channel: DialogChannel, plan: ApplyDialCode) -> None:
     """The caller's channel is answered already; returns once the confirmation is played (or the
     caller left)."""
-    said = await db(features.apply_dial_code, plan.user_id, plan.feature, plan.argument)
+    said = await db(
+        features.apply_dial_code, user_id=plan.user_id, feature=plan.feature, argument=plan.argument
+    )
     dialog = Dialog(channel)
     try:
         await dialog.play([prompt(said)], interruptible=False)

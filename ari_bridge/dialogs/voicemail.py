@@ -135,7 +135,9 @@ async def menu(channel: DialogChannel, owner_user_id: int | None) -> str | None:
 async def _log_in(dialog: Dialog, owner_user_id: int | None) -> vm_queries.MailboxInfo | None:
     """The caller's own mailbox by PIN; a PIN starting with '*' asks for another mailbox's extension
     (from a colleague's phone). Three failed attempts end the call, and are logged."""
-    mailbox = await db(vm_queries.mailbox_of_user, owner_user_id) if owner_user_id else None
+    mailbox: vm_queries.MailboxInfo | None = (
+        await db(vm_queries.mailbox_of_user, owner_user_id) if owner_user_id else None
+    )
     for attempt in range(1, MAX_PIN_ATTEMPTS + 1):
         if mailbox is None:
             await dialog.play([prompt("vm-enter-mailbox")])

@@ -11,11 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from directory.api.permissions import IsCompanyMember
 from directory.models import User
 from telephony import bridge_commands
 from telephony.contract import NOT_FOUND
-
-from .permissions import IsCompanyMember
 
 
 class HangUpCallView(APIView):

@@ -2,17 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-
-class IsCompanyMember(BasePermission):
-    """Logged in as a user of a company: the API shows nothing outside one."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and getattr(user, "company_id", None))
+from directory.api.permissions import IsCompanyMember
 
 
 class IsCompanyAdmin(IsCompanyMember):

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from directory.choices import Language, Role
 from directory.models import Company, Site, User
-from telephony import actions
+from telephony.actions import dial_plan as dial_plan_actions
 from telephony.choices import Presence
 from telephony.models import (
     BarringRule,
@@ -58,8 +58,8 @@ class UserSerializer(serializers.ModelSerializer[User]):
         return extension.number if extension else None
 
 
-class UserCreateSerializer(serializers.Serializer):
-    """Input of telephony.actions.create_user; the login and extension are checked there."""
+class UserCreateSerializer(serializers.Serializer[Any]):
+    """Input of telephony.user_actions.create_user; the login and extension are checked there."""
 
     username = serializers.CharField(max_length=150)
     extension = serializers.CharField(max_length=6, validators=[extension_number_validator])
@@ -84,7 +84,7 @@ class UserCreateSerializer(serializers.Serializer):
         return value
 
 
-class SipCredentialsSerializer(serializers.Serializer):
+class SipCredentialsSerializer(serializers.Serializer[Any]):
     """Returned once, when a phone is created or its password reset; the password is not kept."""
 
     server = serializers.CharField()
@@ -193,13 +193,15 @@ class MeSerializer(UserSerializer):
 # --- A user's own call settings and forwarding rules ----------------------------------------------
 
 
-def _requesting_user(serializer: serializers.Field | serializers.BaseSerializer) -> User:
+def _requesting_user(
+    serializer: serializers.Field[Any, Any, Any, Any] | serializers.BaseSerializer[Any],
+) -> User:
     user = serializer.context["request"].user
     assert isinstance(user, User)
     return user
 
 
-class OwnPhoneNumberField(serializers.SlugRelatedField):
+class OwnPhoneNumberField(serializers.SlugRelatedField[Any]):
     """One of the requesting user's own public numbers, by its number: nobody else's can be shown."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -209,7 +211,7 @@ class OwnPhoneNumberField(serializers.SlugRelatedField):
         return PhoneNumber.objects.filter(user=_requesting_user(self))
 
 
-class CompanyUserField(serializers.PrimaryKeyRelatedField):
+class CompanyUserField(serializers.PrimaryKeyRelatedField[Any]):
     """A user of the requesting user's company, by id; another company's ids do not exist here."""
 
     def get_queryset(self) -> QuerySet[User]:
@@ -220,7 +222,7 @@ class CompanyUserField(serializers.PrimaryKeyRelatedField):
 
 class CallSettingsSerializer(serializers.ModelSerializer[CallSettings]):
     """DND, presence, home and mobile numbers, caller id and black/white list. Numbers are checked
-    (and tidied of spaces and dots) by telephony.settings_actions."""
+    (and tidied of spaces and dots) by telephony.actions.call_settings."""
 
     home_number = serializers.CharField(max_length=30, allow_blank=True, required=False)
     mobile_number = serializers.CharField(max_length=30, allow_blank=True, required=False)
@@ -266,7 +268,7 @@ class CallSettingsSerializer(serializers.ModelSerializer[CallSettings]):
 
 class ForwardingRuleSerializer(serializers.ModelSerializer[ForwardingRule]):
     """A forwarding rule; what it means (a destination the user may call, callers for "listed"...)
-    is checked by telephony.settings_actions."""
+    is checked by telephony.actions.call_settings."""
 
     callers = serializers.ListField(
         child=serializers.CharField(max_length=30),
@@ -315,7 +317,7 @@ class ForwardingRuleSerializer(serializers.ModelSerializer[ForwardingRule]):
         read_only_fields = ["id", "position", "from_dial_code"]
 
 
-class MoveSerializer(serializers.Serializer):
+class MoveSerializer(serializers.Serializer[Any]):
     direction = serializers.ChoiceField(choices=["up", "down"])
 
 
@@ -407,7 +409,9 @@ class CompanyRoutingSerializer(serializers.ModelSerializer[Company]):
 
     def to_representation(self, instance: Company) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["dial_codes"] = {str(f): code for f, code in actions.effective_dial_codes(instance).items()}
+        data["dial_codes"] = {
+            str(f): code for f, code in dial_plan_actions.effective_dial_codes(instance).items()
+        }
         return data
 
     @extend_schema_field(serializers.DictField(child=serializers.CharField()))
@@ -440,7 +444,7 @@ class SiteSerializer(serializers.ModelSerializer[Site]):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class CompanySiteField(serializers.PrimaryKeyRelatedField):
+class CompanySiteField(serializers.PrimaryKeyRelatedField[Any]):
     """A site of the requesting user's company, by id; another company's ids do not exist here."""
 
     def get_queryset(self) -> QuerySet[Site]:
@@ -449,7 +453,7 @@ class CompanySiteField(serializers.PrimaryKeyRelatedField):
         return Site.objects.filter(company_id=company_id)
 
 
-class UserSiteSerializer(serializers.Serializer):
+class UserSiteSerializer(serializers.Serializer[Any]):
     """Where a user works; null: no site."""
 
     site = CompanySiteField(allow_null=True)

@@ -4,7 +4,7 @@ Every queryset starts from the requesting user's company, so another company's o
 Users read their company's directory (users, extensions, sites), speed dials, public numbers and
 routing policy, but only their own phones, calls, call settings and forwarding rules; a company admin
 reads all of the company's and alone changes its routing and sites. Writes go through
-telephony.actions, telephony.settings_actions and directory.actions.
+the modules of telephony.actions.
 """
 
 from __future__ import annotations
@@ -25,13 +25,19 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from directory import actions as directory_actions
+from directory.api.permissions import IsCompanyMember
 from directory.models import Company, Site, User
-from telephony import actions, settings_actions
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import devices as device_actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import forwarding as forwarding_actions
+from telephony.actions import sites as site_actions
+from telephony.actions import users as user_actions
+from telephony.actions.devices import SipCredentials
 from telephony.choices import CallState, DeviceKind
 from telephony.models import BarringRule, Call, Device, Extension, ForwardingRule, PhoneNumber, SpeedDial
 
-from .permissions import IsCompanyAdmin, IsCompanyAdminOrReadOnly, IsCompanyMember, IsOwnerOrCompanyAdmin
+from .permissions import IsCompanyAdmin, IsCompanyAdminOrReadOnly, IsOwnerOrCompanyAdmin
 from .serializers import (
     BarringRuleSerializer,
     CallSerializer,
@@ -75,7 +81,7 @@ def _action_error(error: DjangoValidationError) -> ValidationError:
 
 
 class UserViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet[User]
 ):
     """The company's directory; an admin creates users (with an extension and one SIP phone)."""
 
@@ -90,8 +96,13 @@ class UserViewSet(
             .order_by("username")
         )
 
-    def get_serializer_class(self) -> type[BaseSerializer]:
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         return UserCreateSerializer if self.action == "create" else UserSerializer
+
+    def create_user(self, **fields: Any) -> tuple[User, SipCredentials | None]:
+        """The write behind POST (`telephony.actions.users.create_user`); the API mounts voicemail's
+        subclass, which gives the new user a mailbox too."""
+        return user_actions.create_user(**fields)
 
     @extend_schema(request=UserCreateSerializer, responses={201: CreatedUserSerializer})
     def create(self, request: Request) -> Response:
@@ -102,7 +113,7 @@ class UserViewSet(
         company = _user(request).company
         assert company is not None
         try:
-            user, credentials = actions.create_user(
+            user, credentials = self.create_user(
                 company=company,
                 username=data["username"],
                 extension=data["extension"],
@@ -129,13 +140,13 @@ class UserViewSet(
         serializer = UserSiteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         try:
-            directory_actions.set_user_site(user=user, site=serializer.validated_data["site"])
+            site_actions.set_user_site(user=user, site=serializer.validated_data["site"])
         except DjangoValidationError as error:
             raise _action_error(error) from error
         return Response(UserSerializer(self.get_queryset().get(pk=user.pk)).data)
 
 
-class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
+class ExtensionViewSet(viewsets.ReadOnlyModelViewSet[Extension]):
     """The company's extension plan."""
 
     permission_classes = [IsCompanyMember]
@@ -147,7 +158,7 @@ class ExtensionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class DeviceViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet[Device]
 ):
     """SIP phones: a user's own, or all of the company's for an admin. PATCH label, ring_delay, enabled."""
 
@@ -161,11 +172,11 @@ class DeviceViewSet(
         devices = Device.objects.for_company(_company_id(self.request)).select_related("user")
         return devices if user.is_company_admin else devices.filter(user=user)
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         device = serializer.instance
         assert isinstance(device, Device)
         try:
-            serializer.instance = actions.update_device(device=device, **serializer.validated_data)
+            serializer.instance = device_actions.update_device(device=device, **serializer.validated_data)
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
@@ -178,7 +189,7 @@ class DeviceViewSet(
         )
     ]
 )  # fmt: skip
-class CallViewSet(viewsets.ReadOnlyModelViewSet):
+class CallViewSet(viewsets.ReadOnlyModelViewSet[Call]):
     """Call history (ended calls), newest first: the user's own, or all of the company's for an admin."""
 
     permission_classes = [IsCompanyMember]
@@ -238,22 +249,24 @@ class MySettingsView(APIView):
 
     @extend_schema(responses=CallSettingsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(self._serializer(request, settings_actions.call_settings_for(_user(request))).data)
+        return Response(
+            self._serializer(request, call_settings_actions.call_settings_for(_user(request))).data
+        )
 
     @extend_schema(request=CallSettingsSerializer, responses=CallSettingsSerializer)
     def patch(self, request: Request) -> Response:
         user = _user(request)
-        call_settings = settings_actions.call_settings_for(user)
+        call_settings = call_settings_actions.call_settings_for(user)
         serializer = self._serializer(request, call_settings, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            call_settings = settings_actions.update_call_settings(user, **serializer.validated_data)
+            call_settings = call_settings_actions.update_call_settings(user=user, **serializer.validated_data)
         except DjangoValidationError as error:
             raise _action_error(error) from error
         return Response(self._serializer(request, call_settings).data)
 
 
-class ForwardingRuleViewSet(viewsets.ModelViewSet):
+class ForwardingRuleViewSet(viewsets.ModelViewSet[ForwardingRule]):
     """My forwarding rules, in the order they are tried. Among rules of one condition that match a
     call, the first wins; POST move/ with {"direction": "up"} to change the order."""
 
@@ -268,24 +281,26 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
             .order_by("position", "id")
         )
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
-            serializer.instance = settings_actions.create_forwarding_rule(
-                _user(self.request), **serializer.validated_data
+            serializer.instance = forwarding_actions.create_forwarding_rule(
+                user=_user(self.request), **serializer.validated_data
             )
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         rule = serializer.instance
         assert isinstance(rule, ForwardingRule)
         try:
-            serializer.instance = settings_actions.update_forwarding_rule(rule, **serializer.validated_data)
+            serializer.instance = forwarding_actions.update_forwarding_rule(
+                rule=rule, **serializer.validated_data
+            )
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
     def perform_destroy(self, instance: ForwardingRule) -> None:
-        settings_actions.delete_forwarding_rule(instance)
+        forwarding_actions.delete_forwarding_rule(rule=instance)
 
     @extend_schema(request=MoveSerializer, responses=ForwardingRuleSerializer(many=True))
     @action(detail=True, methods=["post"])
@@ -294,11 +309,11 @@ class ForwardingRuleViewSet(viewsets.ModelViewSet):
         serializer = MoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         up = serializer.validated_data["direction"] == "up"
-        settings_actions.move_forwarding_rule(self.get_object(), up=up)
+        forwarding_actions.move_forwarding_rule(rule=self.get_object(), up=up)
         return Response(ForwardingRuleSerializer(self.get_queryset(), many=True).data)
 
 
-class RemoteTerminalViewSet(viewsets.ModelViewSet):
+class RemoteTerminalViewSet(viewsets.ModelViewSet[Device]):
     """My remote terminals: outside numbers that ring with my phones (A6, A7)."""
 
     permission_classes = [IsCompanyMember]
@@ -310,11 +325,11 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
         remote = Device.objects.filter(user=_user(self.request), kind=DeviceKind.REMOTE)
         return remote.order_by("ring_delay", "id")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         data = serializer.validated_data
         try:
-            serializer.instance = settings_actions.add_remote_terminal(
-                _user(self.request),
+            serializer.instance = call_settings_actions.add_remote_terminal(
+                user=_user(self.request),
                 number=data["number"],
                 label=data.get("label") or _("Mobile"),
                 ring_delay=data.get("ring_delay", 0),
@@ -324,7 +339,7 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         device = serializer.instance
         assert isinstance(device, Device)
         data = serializer.validated_data
@@ -332,9 +347,9 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
             refusal = _("The number of a remote terminal cannot change: add another.")
             raise ValidationError({"number": [refusal]})
         try:
-            serializer.instance = settings_actions.update_remote_terminal(
-                _user(self.request),
-                device,
+            serializer.instance = call_settings_actions.update_remote_terminal(
+                user=_user(self.request),
+                device=device,
                 label=data.get("label"),
                 ring_delay=data.get("ring_delay"),
                 enabled=data.get("enabled"),
@@ -344,7 +359,7 @@ class RemoteTerminalViewSet(viewsets.ModelViewSet):
             raise _action_error(error) from error
 
     def perform_destroy(self, instance: Device) -> None:
-        settings_actions.delete_remote_terminal(_user(self.request), instance)
+        call_settings_actions.delete_remote_terminal(user=_user(self.request), device=instance)
 
 
 # --- A company's call routing: speed dials, barring, public numbers, policy ---------------------------
@@ -356,7 +371,7 @@ def _company(request: Request) -> Company:
     return company
 
 
-class SpeedDialViewSet(viewsets.ModelViewSet):
+class SpeedDialViewSet(viewsets.ModelViewSet[SpeedDial]):
     """The company's speed dials (C3): everyone reads them, admins change them."""
 
     permission_classes = [IsCompanyAdminOrReadOnly]
@@ -366,20 +381,20 @@ class SpeedDialViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[SpeedDial]:
         return SpeedDial.objects.for_company(_company_id(self.request)).order_by("short_number")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
-            serializer.instance = actions.create_speed_dial(
+            serializer.instance = dial_plan_actions.create_speed_dial(
                 company=_company(self.request), **serializer.validated_data
             )
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         speed_dial = serializer.instance
         assert isinstance(speed_dial, SpeedDial)
         data = serializer.validated_data
         try:
-            serializer.instance = actions.update_speed_dial(
+            serializer.instance = dial_plan_actions.update_speed_dial(
                 speed_dial=speed_dial,
                 short_number=data.get("short_number", speed_dial.short_number),
                 number=data.get("number", speed_dial.number),
@@ -389,10 +404,10 @@ class SpeedDialViewSet(viewsets.ModelViewSet):
             raise _action_error(error) from error
 
     def perform_destroy(self, instance: SpeedDial) -> None:
-        actions.delete_speed_dial(speed_dial=instance)
+        dial_plan_actions.delete_speed_dial(speed_dial=instance)
 
 
-class BarringRuleViewSet(viewsets.ModelViewSet):
+class BarringRuleViewSet(viewsets.ModelViewSet[BarringRule]):
     """The company's call barring rules (B5 incoming, C4 outgoing): its admins only."""
 
     permission_classes = [IsCompanyAdmin]
@@ -402,20 +417,20 @@ class BarringRuleViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[BarringRule]:
         return BarringRule.objects.for_company(_company_id(self.request)).order_by("direction", "id")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
-            serializer.instance = actions.create_barring_rule(
+            serializer.instance = dial_plan_actions.create_barring_rule(
                 company=_company(self.request), **serializer.validated_data
             )
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         rule = serializer.instance
         assert isinstance(rule, BarringRule)
         data = serializer.validated_data
         try:
-            serializer.instance = actions.update_barring_rule(
+            serializer.instance = dial_plan_actions.update_barring_rule(
                 rule=rule,
                 direction=data.get("direction", rule.direction),
                 number_class=data.get("number_class", rule.number_class),
@@ -427,10 +442,10 @@ class BarringRuleViewSet(viewsets.ModelViewSet):
             raise _action_error(error) from error
 
     def perform_destroy(self, instance: BarringRule) -> None:
-        actions.delete_barring_rule(rule=instance)
+        dial_plan_actions.delete_barring_rule(rule=instance)
 
 
-class PhoneNumberViewSet(viewsets.ModelViewSet):
+class PhoneNumberViewSet(viewsets.ModelViewSet[PhoneNumber]):
     """The company's public numbers (DIDs) and where each rings: everyone reads, admins change."""
 
     permission_classes = [IsCompanyAdminOrReadOnly]
@@ -440,20 +455,20 @@ class PhoneNumberViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[PhoneNumber]:
         return PhoneNumber.objects.for_company(_company_id(self.request)).order_by("number")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
-            serializer.instance = actions.create_phone_number(
+            serializer.instance = dial_plan_actions.create_phone_number(
                 company=_company(self.request), **serializer.validated_data
             )
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         phone_number = serializer.instance
         assert isinstance(phone_number, PhoneNumber)
         data = serializer.validated_data
         try:
-            serializer.instance = actions.update_phone_number(
+            serializer.instance = dial_plan_actions.update_phone_number(
                 phone_number=phone_number,
                 number=data.get("number", phone_number.number),
                 destination=data.get("destination", phone_number.destination),
@@ -463,10 +478,10 @@ class PhoneNumberViewSet(viewsets.ModelViewSet):
             raise _action_error(error) from error
 
     def perform_destroy(self, instance: PhoneNumber) -> None:
-        actions.delete_phone_number(phone_number=instance)
+        dial_plan_actions.delete_phone_number(phone_number=instance)
 
 
-class SiteViewSet(viewsets.ModelViewSet):
+class SiteViewSet(viewsets.ModelViewSet[Site]):
     """The company's sites (A1, C5): everyone of the company reads them, admins change them. A site
     is deleted only once nobody works there (409 otherwise)."""
 
@@ -477,20 +492,20 @@ class SiteViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Site]:
         return Site.objects.filter(company_id=_company_id(self.request)).order_by("name")
 
-    def perform_create(self, serializer: BaseSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         try:
-            serializer.instance = directory_actions.create_site(
+            serializer.instance = site_actions.create_site(
                 company=_company(self.request), **serializer.validated_data
             )
         except DjangoValidationError as error:
             raise _action_error(error) from error
 
-    def perform_update(self, serializer: BaseSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         site = serializer.instance
         assert isinstance(site, Site)
         data = serializer.validated_data
         try:
-            serializer.instance = directory_actions.update_site(
+            serializer.instance = site_actions.update_site(
                 site=site,
                 name=data.get("name", site.name),
                 timezone=data.get("timezone", site.timezone),
@@ -502,7 +517,7 @@ class SiteViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            directory_actions.delete_site(site=self.get_object())
+            site_actions.delete_site(site=self.get_object())
         except DjangoValidationError as error:
             return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -536,7 +551,7 @@ class CompanyRoutingView(APIView):
         with transaction.atomic():
             if POLICY_FIELDS & set(data):
                 try:
-                    actions.update_routing_policy(
+                    dial_plan_actions.update_routing_policy(
                         company=company,
                         outside_prefix=data.get("outside_prefix", company.outside_prefix),
                         country_code=data.get("country_code", company.country_code),
@@ -549,7 +564,7 @@ class CompanyRoutingView(APIView):
             if "dial_codes" in data:
                 codes = {**company.dial_codes, **data["dial_codes"]}
                 try:
-                    actions.set_dial_codes(company=company, codes=codes)
+                    dial_plan_actions.set_dial_codes(company=company, codes=codes)
                 except DjangoValidationError as error:
                     # Each refused code under dial_codes, named by its feature as the client sent it.
                     raise ValidationError({"dial_codes": error.message_dict}) from error

@@ -16,8 +16,9 @@ import pytest
 from django.utils import timezone
 from playwright.async_api import Page
 
-from directory import actions as directory_actions
-from telephony import actions, settings_actions
+from telephony.actions import dial_plan as dial_plan_actions
+from telephony.actions import forwarding as forwarding_actions
+from telephony.actions import sites as site_actions
 from telephony.choices import RuleCondition, RuleDestination
 from telephony.models import Device
 from tests.personas import Person, record_call
@@ -50,22 +51,22 @@ class Pages:
 def _company_with_everything(alice: Person, bob: Person, carol: Person) -> Pages:
     company = alice.user.company
     assert company is not None
-    rule = settings_actions.create_forwarding_rule(
-        bob.user,
+    rule = forwarding_actions.create_forwarding_rule(
+        user=bob.user,
         label="Busy: to Carol",
         condition=RuleCondition.BUSY,
         destination=RuleDestination.NUMBER,
         destination_number="102",
     )
-    speed_dial = actions.create_speed_dial(
+    speed_dial = dial_plan_actions.create_speed_dial(
         company=company, short_number="10", number="0142424242", label="Front desk"
     )
-    barring = actions.create_barring_rule(company=company, direction="out", number_class="premium")
-    number = actions.create_phone_number(
+    barring = dial_plan_actions.create_barring_rule(company=company, direction="out", number_class="premium")
+    number = dial_plan_actions.create_phone_number(
         company=company, number="0170000001", destination="user", user=bob.user
     )
-    site = directory_actions.create_site(company=company, name="Lyon", timezone="Europe/Paris")
-    directory_actions.set_user_site(user=carol.user, site=site)
+    site = site_actions.create_site(company=company, name="Lyon", timezone="Europe/Paris")
+    site_actions.set_user_site(user=carol.user, site=site)
     leave_message(
         bob, seconds=3, caller_name="Dan Durand with a rather long name", caller_number="0612345678"
     )

@@ -13,9 +13,9 @@ from django.db import connection
 from playwright.async_api import expect
 
 from directory.models import User
-from telephony import actions
 from tests.personas import Person
 from tests.sipua import USER_AGENT
+from voicemail import actions as voicemail_actions
 
 from .browser import chromium, log_in
 from .phones import phone
@@ -133,5 +133,7 @@ async def scenario(base_url: str, bob: Person, erin: User) -> None:
 def test_alice_manages_users_and_phones_after_creating_them(
     web_server: str, alice: Person, bob: Person, carol: Person, acme: object
 ) -> None:
-    erin, _ = actions.create_user(company=acme, username="erin", extension="104", first_name="Erin")  # type: ignore[arg-type]
+    erin, _ = voicemail_actions.create_user_with_mailbox(
+        company=acme, username="erin", extension="104", first_name="Erin"
+    )  # type: ignore[arg-type]
     asyncio.run(scenario(web_server, bob, erin))

@@ -14,7 +14,8 @@ import pytest
 from django.db import connection
 from playwright.async_api import expect
 
-from telephony import settings_actions
+from telephony.actions import call_settings as call_settings_actions
+from telephony.actions import forwarding as forwarding_actions
 from telephony.choices import Presence, RuleCondition
 from telephony.models import CallSettings
 from tests.personas import Person
@@ -29,9 +30,11 @@ def _from_the_desk_phone(person: Person, code: str) -> None:
     committed like the bridge does, so the live event goes out."""
     try:
         if code == "*8":
-            settings_actions.set_dnd(person.user, True)
+            call_settings_actions.set_dnd(user=person.user, on=True)
         elif code == "*2103":
-            settings_actions.set_dial_code_forward(person.user, RuleCondition.ALWAYS, "103")
+            forwarding_actions.set_dial_code_forward(
+                user=person.user, condition=RuleCondition.ALWAYS, number="103"
+            )
         else:
             raise AssertionError(code)
     finally:
@@ -40,7 +43,7 @@ def _from_the_desk_phone(person: Person, code: str) -> None:
 
 def _set_presence(person: Person, presence: str) -> None:
     try:
-        settings_actions.set_presence(person.user, presence)
+        call_settings_actions.set_presence(user=person.user, presence=presence)
     finally:
         connection.close()
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from directory.models import Company
 from telephony import fraud
+from telephony.actions import devices as device_actions
 from telephony.routing import FraudLimit
 from tests.personas import Person
 from tests.test_fraud_limits import record_call_out
@@ -101,12 +102,10 @@ def test_international_calls_over_the_days_minutes_are_refused_while_national_on
 def test_a_remote_terminal_is_left_out_over_the_limit_while_the_desk_phone_still_takes_the_call(
     acme: Company, bob: Person, carol: Person, admin_mail: str
 ) -> None:
-    from telephony.actions import add_remote_terminal
-
     acme.main_number = "+33140000000"
     acme.max_outside_calls = 0
     acme.save()
-    add_remote_terminal(user=bob.user, number="0611223344", ring_delay=0)
+    device_actions.add_remote_terminal(user=bob.user, number="0611223344", ring_delay=0)
 
     async def scenario() -> int:
         async with outside_world() as pstn, phone(bob) as desk, phone(carol) as carol_phone:

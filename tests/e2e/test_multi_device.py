@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from telephony.actions import add_device
+from telephony.actions.devices import add_device
 from telephony.choices import CallOutcome, LegRole
 from tests.personas import Person
 
@@ -58,7 +58,7 @@ def test_a_delayed_device_rings_after_its_delay_and_stops_when_another_answers(
 
 def test_a_disabled_device_never_rings(bob: Person, carol: Person) -> None:
     # given carol's softphone is registered but disabled
-    from telephony.actions import update_device
+    from telephony.actions.devices import update_device
 
     softphone, credentials = add_device(user=carol.user, label="Softphone", ring_delay=0)
 

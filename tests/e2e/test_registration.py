@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from telephony.actions import add_device, update_device
+from telephony.actions.devices import add_device, update_device
 from telephony.models import Device
 from tests.personas import Person
 from tests.sipua import SipUA

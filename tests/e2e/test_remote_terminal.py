@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from directory.models import Company
-from telephony.actions import add_remote_terminal
+from telephony.actions.devices import add_remote_terminal
 from telephony.choices import CallOutcome
 from tests.personas import Person
 

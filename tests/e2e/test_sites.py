@@ -9,8 +9,8 @@ import asyncio
 
 import pytest
 
-from directory import actions
 from directory.models import Company, Site
+from telephony.actions import sites as site_actions
 from telephony.choices import CallerIdChoice, CallOutcome, LegRole
 from telephony.models import CallSettings
 from tests.personas import Person
@@ -31,12 +31,14 @@ def sites(acme: Company, alice: Person, bob: Person, carol: Person, dave: Person
     acme.main_number = PARIS_NUMBER
     acme.receptionist = alice.user
     acme.save()
-    paris = actions.create_site(company=acme, name="Paris", timezone="Europe/Paris", main_number=PARIS_NUMBER)
-    lyon = actions.create_site(
+    paris = site_actions.create_site(
+        company=acme, name="Paris", timezone="Europe/Paris", main_number=PARIS_NUMBER
+    )
+    lyon = site_actions.create_site(
         company=acme, name="Lyon", timezone="Europe/Paris", main_number=LYON_NUMBER, receptionist=dave.user
     )
     for person, site in ((alice, paris), (bob, paris), (carol, lyon), (dave, lyon)):
-        actions.set_user_site(user=person.user, site=site)
+        site_actions.set_user_site(user=person.user, site=site)
     return {"paris": paris, "lyon": lyon}
 
 

@@ -8,7 +8,8 @@ import asyncio
 import pytest
 from django.db import connection
 
-from telephony import settings_actions, status_profiles
+from telephony import status_profiles
+from telephony.actions import call_settings as call_settings_actions
 from telephony.choices import Presence, RuleDestination
 from tests.personas import Person
 
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("bridge")]
 
 def _presence(person: Person, presence: str) -> None:
     try:
-        settings_actions.set_presence(person.user, presence)
+        call_settings_actions.set_presence(user=person.user, presence=presence)
     finally:
         connection.close()
 

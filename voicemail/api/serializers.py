@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -86,7 +87,7 @@ class MailboxSerializer(serializers.ModelSerializer[Mailbox]):
         return value
 
 
-class PinSerializer(serializers.Serializer):
+class PinSerializer(serializers.Serializer[Any]):
     pin = serializers.CharField(
         write_only=True, trim_whitespace=True, help_text=_("4 to 8 digits."), style={"input_type": "password"}
     )

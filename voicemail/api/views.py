@@ -6,6 +6,8 @@ answers 404. Writes with side effects (read, delete, PIN) go through voicemail.a
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
@@ -20,8 +22,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from directory.api.permissions import IsCompanyMember
 from directory.models import User
-from telephony.api.permissions import IsCompanyMember
+from telephony.actions.devices import SipCredentials
+from telephony.api import views as telephony_views
 from voicemail import actions
 from voicemail.models import Mailbox, Message
 
@@ -35,7 +39,10 @@ def _user(request: Request) -> User:
 
 
 class MessageViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Message],
 ):
     """My voicemail messages, newest first. DELETE one to delete it; POST read/ once listened to."""
 
@@ -50,7 +57,7 @@ class MessageViewSet(
             messages = messages.select_related("mailbox__user__extension", "mailbox__company")
         return messages
 
-    def perform_destroy(self, instance: BaseSerializer | Message) -> None:
+    def perform_destroy(self, instance: BaseSerializer[Any] | Message) -> None:
         assert isinstance(instance, Message)
         actions.delete_message(message=instance)
 
@@ -83,11 +90,11 @@ class MailboxView(APIView):
 
     @extend_schema(responses=MailboxSerializer)
     def get(self, request: Request) -> Response:
-        return Response(MailboxSerializer(actions.ensure_mailbox(_user(request))).data)
+        return Response(MailboxSerializer(actions.ensure_mailbox(user=_user(request))).data)
 
     @extend_schema(request=MailboxSerializer, responses=MailboxSerializer)
     def patch(self, request: Request) -> Response:
-        mailbox = actions.ensure_mailbox(_user(request))
+        mailbox = actions.ensure_mailbox(user=_user(request))
         serializer = MailboxSerializer(mailbox, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if serializer.validated_data:
@@ -107,7 +114,7 @@ class PinView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        mailbox: Mailbox = actions.ensure_mailbox(_user(request))
+        mailbox: Mailbox = actions.ensure_mailbox(user=_user(request))
         try:
             actions.set_pin(mailbox=mailbox, pin=serializer.validated_data["pin"])
         except DjangoValidationError as error:
@@ -115,3 +122,10 @@ class PinView(APIView):
         response = Response(status=status.HTTP_204_NO_CONTENT)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class UserViewSet(telephony_views.UserViewSet):
+    """The API's users (`telephony.api.views.UserViewSet`), each created with a voicemail box."""
+
+    def create_user(self, **fields: Any) -> tuple[User, SipCredentials | None]:
+        return actions.create_user_with_mailbox(**fields)

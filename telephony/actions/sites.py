@@ -10,8 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import Company, Site, User
-from .validation import raise_errors
+from directory.models import Company, Site, User
+from directory.validation import raise_errors
+
+from ..models import (
+    Extension,
+    PhoneNumber,
+)
+from ..numbers import public_number, tidy_number
 
 
 @cache
@@ -21,10 +27,6 @@ def time_zones() -> frozenset[str]:
 
 def _check_site(site: Site) -> None:
     """Refuse what would make the site's number or receptionist unusable; tidies on the way."""
-    from telephony.models import Extension, PhoneNumber
-    from telephony.routing import public_number
-    from telephony.settings_actions import tidy_number
-
     company = site.company
     errors: dict[str, list[str]] = {}
     site.name = site.name.strip()

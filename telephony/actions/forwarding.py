@@ -1,14 +1,10 @@
-"""Writes to a user's call settings (DND, presence, forwarding rules, call waiting), shared by the
-dial codes a phone sends and by the portals and the API. Each write tells the user's browsers after
-commit, so MyIstra shows a change made from a phone at once."""
+"""Writes on a user's forwarding (B1-B3): the dial codes a phone sends and the rules MyIstra and
+the API edit. Each write tells the user's browsers after commit."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from datetime import time
-from typing import Any, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,82 +13,23 @@ from django.utils.translation import gettext as _
 from directory.models import User
 from directory.validation import raise_errors
 
-from . import actions, events, routing
-from .choices import CallerIdChoice, Presence, RuleCondition, RuleDestination, RuleOrigin, Screening
-from .models import (
-    CallSettings,
-    Device,
+from .. import numbers, routing
+from ..choices import (
+    Presence,
+    RuleCondition,
+    RuleDestination,
+    RuleOrigin,
+)
+from ..models import (
     Extension,
     ForwardingRule,
-    PhoneNumber,
-    phone_number_validator,
 )
-from .queries import policy_for
+from ..numbers import tidy_number, tidy_numbers
+from ..queries import policy_for
+from .call_settings import bad_numbers, call_settings_for, settings_changed
 
 
-@dataclass(frozen=True)
-class SettingsEvent:
-    """The user's call settings changed (from a phone's dial code, another browser, the API)."""
-
-    dnd: bool
-    presence: str
-    type: str = "settings.changed"
-
-    def as_message(self) -> dict[str, Any]:
-        return {"type": "live.event", "event": asdict(self)}
-
-
-def call_settings_for(user: User) -> CallSettings:
-    settings, _created = CallSettings.objects.get_or_create(user=user)
-    return settings
-
-
-def settings_changed(user: User) -> None:
-    """Tell the user's browsers, once the change is committed."""
-    settings = call_settings_for(user)
-    message = SettingsEvent(dnd=settings.dnd, presence=settings.presence).as_message()
-    transaction.on_commit(lambda: events.send_now(user.pk, message))
-
-
-def directory_status_changed(user: User, settings: CallSettings) -> None:
-    """Tell the browsers showing the user's company directory, once the change is committed."""
-    extension = Extension.objects.filter(user=user).values_list("number", flat=True).first()
-    if user.company_id is None or extension is None:
-        return  # no line of the directory shows it
-    events.publish_directory_status_on_commit(
-        company_id=user.company_id, extension=extension, presence=settings.presence, dnd=settings.dnd
-    )
-
-
-@transaction.atomic
-def set_dnd(user: User, on: bool) -> CallSettings:
-    settings = call_settings_for(user)
-    changed = settings.dnd != on
-    settings.dnd = on
-    settings.save(update_fields=["dnd"])
-    settings_changed(user)
-    if changed:
-        directory_status_changed(user, settings)
-    return settings
-
-
-@transaction.atomic
-def set_presence(user: User, presence: str) -> CallSettings:
-    from .choices import Presence
-
-    if presence not in Presence.values:
-        raise ValidationError({"presence": _("Unknown presence state: %(value)s.") % {"value": presence}})
-    settings = call_settings_for(user)
-    changed = settings.presence != presence
-    settings.presence = presence
-    settings.save(update_fields=["presence"])
-    settings_changed(user)
-    if changed:
-        directory_status_changed(user, settings)
-    return settings
-
-
-def check_forward_destination(user: User, number: str) -> str:
+def check_forward_destination(*, user: User, number: str) -> str:
     """The canonical form of a forwarding destination typed by `user` (an extension of the company,
     or an outside number without the outside prefix), or a ValidationError saying what is wrong:
     unknown extension, the user's own, or an outside number the user may not call (toll fraud)."""
@@ -116,7 +53,7 @@ def check_forward_destination(user: User, number: str) -> str:
             % {"number": number}
         )
     own_numbers = {
-        routing.canonical(n, policy.country_code) for n in user.phone_numbers.values_list("number", flat=True)
+        numbers.canonical(n, policy.country_code) for n in user.phone_numbers.values_list("number", flat=True)
     }
     if target.number in own_numbers:
         raise ValidationError(
@@ -133,13 +70,13 @@ DIAL_CODE_LABELS = {
 
 
 @transaction.atomic
-def set_dial_code_forward(user: User, condition: str, number: str) -> ForwardingRule:
+def set_dial_code_forward(*, user: User, condition: str, number: str) -> ForwardingRule:
     """*2xxx, *2*xxx, *2#xxx: forward every call (or when busy, or not answering) to `number`.
 
     Replaces the rule the same code set before; rules made in MyIstra stay as they are. The new rule
     comes first among the user's rules."""
     assert user.company is not None
-    destination = check_forward_destination(user, number)
+    destination = check_forward_destination(user=user, number=number)
     rule = ForwardingRule.objects.filter(user=user, condition=condition, from_dial_code=True).first()
     if rule is None:
         rule = ForwardingRule(company=user.company, user=user, condition=condition, from_dial_code=True)
@@ -157,102 +94,11 @@ def set_dial_code_forward(user: User, condition: str, number: str) -> Forwarding
 
 
 @transaction.atomic
-def disable_forwarding(user: User, condition: str) -> int:
+def disable_forwarding(*, user: User, condition: str) -> int:
     """*3, *031, *032: switch off every rule of that condition (they stay listed, to switch on again)."""
     count = ForwardingRule.objects.filter(user=user, condition=condition, enabled=True).update(enabled=False)
     settings_changed(user)
     return count
-
-
-@transaction.atomic
-def set_call_waiting(user: User, on: bool, *, calls: int = 2) -> int:
-    """*44 / *43 (and MyIstra): let every phone of the user take `calls` calls at once, or one only."""
-    count = Device.objects.filter(user=user).update(max_calls=calls if on else 1)
-    settings_changed(user)
-    return count
-
-
-# --- Numbers as people type them ------------------------------------------------------------------
-
-# Separators people type in phone numbers: "06 12 34 56 78", "06.12.34.56.78", "(0)6-12...".
-NUMBER_SEPARATORS = re.compile(r"[\s.\-/()]")
-
-
-def tidy_number(number: str) -> str:
-    """A typed phone number without its separators; what is left is checked by the caller."""
-    return NUMBER_SEPARATORS.sub("", number or "")
-
-
-def _tidy_numbers(numbers: Iterable[str]) -> list[str]:
-    """Typed numbers, tidied, without blanks or repeats, in the order given."""
-    seen: dict[str, None] = {}
-    for number in numbers:
-        tidy = tidy_number(number)
-        if tidy:
-            seen.setdefault(tidy, None)
-    return list(seen)
-
-
-def _bad_numbers(numbers: Iterable[str]) -> list[str]:
-    messages = []
-    for number in numbers:
-        try:
-            phone_number_validator(number)
-        except ValidationError:
-            messages.append(_("“%(number)s” is not a phone number.") % {"number": number})
-    return messages
-
-
-# --- The user's own settings (MyIstra, API) -----------------------------------------------------
-
-
-class CallSettingsFields(TypedDict, total=False):
-    dnd: bool
-    presence: str
-    home_number: str
-    mobile_number: str
-    caller_id: str
-    caller_id_number: PhoneNumber | None
-    screening: str
-    reject_anonymous: bool
-    screened_numbers: list[str]
-
-
-@transaction.atomic
-def update_call_settings(user: User, **changes: Unpack[CallSettingsFields]) -> CallSettings:
-    """Change any of the user's own call settings at once (one live event for all of them).
-
-    Refused, naming the field: a malformed number, a public number that is not the user's own shown
-    as caller id, or a white list with nobody on it (it would refuse every caller)."""
-    settings = CallSettings.objects.select_for_update().filter(user=user).first() or call_settings_for(user)
-    shown_in_directory = (settings.dnd, settings.presence)
-    for name, value in changes.items():
-        setattr(settings, name, value)
-    settings.home_number = tidy_number(settings.home_number)
-    settings.mobile_number = tidy_number(settings.mobile_number)
-    settings.screened_numbers = _tidy_numbers(settings.screened_numbers)
-
-    errors: dict[str, list[str]] = {}
-    if settings.caller_id == CallerIdChoice.NUMBER:
-        chosen = settings.caller_id_number
-        if chosen is None:
-            errors["caller_id_number"] = [_("Choose which of your public numbers to show.")]
-        elif chosen.user_id != user.pk:
-            errors["caller_id_number"] = [_("%(number)s is not one of your numbers.") % {"number": chosen}]
-    else:
-        settings.caller_id_number = None
-    if bad := _bad_numbers(settings.screened_numbers):
-        errors["screened_numbers"] = bad
-    elif settings.screening == Screening.WHITELIST and not settings.screened_numbers:
-        errors["screened_numbers"] = [
-            _("A white list with nobody on it would refuse every caller: list the callers to accept.")
-        ]
-    raise_errors(settings, errors, exclude=["user"])
-    settings.save()
-    settings_changed(user)
-    if (settings.dnd, settings.presence) != shown_in_directory:
-        directory_status_changed(user, settings)
-    return settings
 
 
 # --- Forwarding rules (MyIstra, API) --------------------------------------------------------------
@@ -281,10 +127,10 @@ def _rule_errors(user: User, rule: ForwardingRule) -> dict[str, list[str]]:
     rule.label = rule.label.strip()
 
     if rule.origin == RuleOrigin.LISTED:
-        rule.callers = _tidy_numbers(rule.callers)
+        rule.callers = tidy_numbers(rule.callers)
         if not rule.callers:
             errors["callers"] = [_("List the numbers of the callers this rule is for.")]
-        elif bad := _bad_numbers(rule.callers):
+        elif bad := bad_numbers(rule.callers):
             errors["callers"] = bad
     else:
         rule.callers = []
@@ -328,7 +174,7 @@ def _destination_error(user: User, rule: ForwardingRule) -> str:
         if not number:
             return _("Enter the number to forward calls to.")
         try:
-            rule.destination_number = check_forward_destination(user, number)
+            rule.destination_number = check_forward_destination(user=user, number=number)
         except ValidationError as error:
             return " ".join(error.messages)
     elif rule.destination in (RuleDestination.HOME, RuleDestination.MOBILE):
@@ -342,7 +188,7 @@ def _destination_error(user: User, rule: ForwardingRule) -> str:
         if not number:
             return missing
         try:
-            check_forward_destination(user, number)
+            check_forward_destination(user=user, number=number)
         except ValidationError as error:
             return " ".join(error.messages)
     elif rule.destination == RuleDestination.RECEPTIONIST:
@@ -375,7 +221,7 @@ def _renumber(user: User) -> list[ForwardingRule]:
 
 
 @transaction.atomic
-def create_forwarding_rule(user: User, **fields: Unpack[RuleFields]) -> ForwardingRule:
+def create_forwarding_rule(*, user: User, **fields: Unpack[RuleFields]) -> ForwardingRule:
     """A new rule of the user's, after their others; ValidationError names each field refused."""
     assert user.company is not None
     rule = ForwardingRule(company=user.company, user=user)
@@ -390,7 +236,7 @@ def create_forwarding_rule(user: User, **fields: Unpack[RuleFields]) -> Forwardi
 
 
 @transaction.atomic
-def update_forwarding_rule(rule: ForwardingRule, **changes: Unpack[RuleFields]) -> ForwardingRule:
+def update_forwarding_rule(*, rule: ForwardingRule, **changes: Unpack[RuleFields]) -> ForwardingRule:
     """Change a rule; the whole rule is checked again, as if new."""
     user = rule.user
     for name, value in changes.items():
@@ -402,7 +248,7 @@ def update_forwarding_rule(rule: ForwardingRule, **changes: Unpack[RuleFields]) 
 
 
 @transaction.atomic
-def set_forwarding_rule_enabled(rule: ForwardingRule, on: bool) -> ForwardingRule:
+def set_forwarding_rule_enabled(*, rule: ForwardingRule, on: bool) -> ForwardingRule:
     """Switch a rule on (checked again: its destination may have gone meanwhile) or off (always)."""
     rule.enabled = on
     if on:
@@ -415,7 +261,7 @@ def set_forwarding_rule_enabled(rule: ForwardingRule, on: bool) -> ForwardingRul
 
 
 @transaction.atomic
-def move_forwarding_rule(rule: ForwardingRule, *, up: bool) -> ForwardingRule:
+def move_forwarding_rule(*, rule: ForwardingRule, up: bool) -> ForwardingRule:
     """Swap the rule with the one before (up) or after it: among rules of one condition that match a
     call, the first one wins. The first rule does not go further up, nor the last further down."""
     rules = _renumber(rule.user)
@@ -432,78 +278,7 @@ def move_forwarding_rule(rule: ForwardingRule, *, up: bool) -> ForwardingRule:
 
 
 @transaction.atomic
-def delete_forwarding_rule(rule: ForwardingRule) -> None:
+def delete_forwarding_rule(*, rule: ForwardingRule) -> None:
     user = rule.user
     rule.delete()
-    settings_changed(user)
-
-
-# --- The user's phones: call waiting, remote terminals (MyIstra) -------------------------------------
-
-
-def _own(user: User, device: Device) -> None:
-    if device.user_id != user.pk:
-        raise ValidationError(_("This phone is not yours."))
-
-
-@transaction.atomic
-def set_phone_call_waiting(user: User, device: Device, max_calls: int) -> Device:
-    """How many calls one of the user's phones takes at once (B4); 1 is "one call only"."""
-    _own(user, device)
-    device = actions.update_device(device=device, max_calls=max_calls)
-    settings_changed(user)
-    return device
-
-
-@transaction.atomic
-def add_remote_terminal(
-    user: User,
-    *,
-    number: str,
-    label: str,
-    ring_delay: int = 0,
-    avoid_voicemail: bool = False,
-    enabled: bool = True,
-) -> Device:
-    """An outside number that rings as one of the user's phones (A6), optionally asked to press a key
-    before the call is put through, so its own voicemail never takes the call (A7)."""
-    device = actions.add_remote_terminal(
-        user=user,
-        number=tidy_number(number),
-        label=label,
-        ring_delay=ring_delay,
-        avoid_voicemail=avoid_voicemail,
-        enabled=enabled,
-    )
-    settings_changed(user)
-    return device
-
-
-@transaction.atomic
-def update_remote_terminal(
-    user: User,
-    device: Device,
-    *,
-    label: str | None = None,
-    ring_delay: int | None = None,
-    enabled: bool | None = None,
-    avoid_voicemail: bool | None = None,
-) -> Device:
-    _own(user, device)
-    if not device.is_remote:
-        raise ValidationError(_("This phone is not a remote terminal."))
-    device = actions.update_device(
-        device=device, label=label, ring_delay=ring_delay, enabled=enabled, avoid_voicemail=avoid_voicemail
-    )
-    settings_changed(user)
-    return device
-
-
-@transaction.atomic
-def delete_remote_terminal(user: User, device: Device) -> None:
-    """A user removes their own remote terminals; SIP phones are their administrator's to remove."""
-    _own(user, device)
-    if not device.is_remote:
-        raise ValidationError(_("Only your administrator can remove this phone."))
-    actions.delete_device(device=device)
     settings_changed(user)

@@ -1,12 +1,11 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from directory.actions import create_site, set_user_site
 from directory.choices import Role
 from directory.models import Company
-from telephony.actions import create_user
+from telephony.actions.sites import create_site, set_user_site
 from telephony.models import BarringRule, PhoneNumber, SpeedDial
-from voicemail.actions import ensure_mailbox, set_pin
+from voicemail.actions import create_user_with_mailbox, ensure_mailbox, set_pin
 
 PORTAL_PASSWORD = "istra-demo"
 VOICEMAIL_PIN = "2580"
@@ -70,7 +69,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{name} already exists; left as it is.")
                 continue
             for login, first, last, extension, role in people:
-                user, credentials = create_user(
+                user, credentials = create_user_with_mailbox(
                     company=company,
                     username=login,
                     first_name=first,
@@ -82,7 +81,7 @@ class Command(BaseCommand):
                     email=f"{login}@{slug}.example",
                 )
                 assert credentials is not None
-                set_pin(mailbox=ensure_mailbox(user), pin=VOICEMAIL_PIN)
+                set_pin(mailbox=ensure_mailbox(user=user), pin=VOICEMAIL_PIN)
                 self.stdout.write(
                     f"{name:7} {login:6} ext {extension}  SIP {credentials.username} / {credentials.password}"
                 )

@@ -1,5 +1,6 @@
 """The company directory through the API (myCompany): every colleague of the requesting user's own
-company, with their presence, do not disturb and phone state now; never another company's."""
+company, with their presence, do not disturb and phone state now; never another company's. The same
+lines as the portal page (`telephony.colleagues`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,26 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
+from rest_framework import generics, serializers
 
-from directory.colleagues import Colleague, colleagues
+from directory.api.permissions import IsCompanyMember
 from directory.models import User
-from telephony.api.permissions import IsCompanyMember
 
-from .serializers import ColleagueSerializer
+from ..choices import Presence
+from ..colleagues import Colleague, colleagues
+from ..events import PhoneState
+
+
+class ColleagueSerializer(serializers.Serializer[Any]):
+    """A `telephony.colleagues.Colleague`, read only."""
+
+    id = serializers.IntegerField(source="user_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    extension = serializers.CharField(read_only=True, help_text="Empty for a user without an extension.")
+    public_numbers = serializers.ListField(child=serializers.CharField(), read_only=True)
+    presence = serializers.ChoiceField(choices=Presence.choices, read_only=True)
+    dnd = serializers.BooleanField(read_only=True)
+    phone_state = serializers.ChoiceField(choices=PhoneState.choices, read_only=True)
 
 
 class DirectoryView(generics.ListAPIView):  # type: ignore[type-arg]

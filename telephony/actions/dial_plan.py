@@ -1,258 +1,40 @@
-"""Writes that change a company's telephony: users with extensions, and their devices."""
+"""Writes on a company's numbering plan (C2): how users dial out, dial codes, speed dials,
+barring rules and public numbers."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from directory.choices import Role
 from directory.models import Company, Site, User
 from directory.validation import raise_errors
 
-from . import provisioning, routing
-from .choices import BarringDirection, CallerIdChoice, DeviceKind, NumberClass
-from .models import BarringRule, CallSettings, Device, Extension, PhoneNumber, SpeedDial
-from .routing import DEFAULT_DIAL_CODES, FEATURES_WITH_NUMBER, Feature, public_number
+from .. import routing
+from ..choices import (
+    BarringDirection,
+    CallerIdChoice,
+    NumberClass,
+)
+from ..models import (
+    BarringRule,
+    CallSettings,
+    Extension,
+    PhoneNumber,
+    SpeedDial,
+)
+from ..numbers import public_number, tidy_number
+from ..queries import policy_for
+from ..routing import DEFAULT_DIAL_CODES, FEATURES_WITH_NUMBER, Feature
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-@dataclass(frozen=True)
-class SipCredentials:
-    """Shown once, when a device is created or its password reset; only its digest hash is kept."""
-
-    server: str
-    username: str
-    password: str
-
-
-def _server() -> str:
-    from django.conf import settings
-
-    return f"{settings.ASTERISK_SIP_HOST}:{settings.ASTERISK_SIP_PORT}"
-
-
-def _push_now_or_later(device: Device) -> None:
-    if not provisioning.push_device(device):
-        # Asterisk did not take it (restarting?): a worker retries, and the bridge pushes everything
-        # again when it reconnects anyway.
-        from .tasks import push_device
-
-        push_device.apply_async(args=[device.pk], countdown=5)
-
-
-def _push_on_commit(device: Device) -> None:
-    transaction.on_commit(lambda: _push_now_or_later(device))
-
-
-def generate_sip_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
-def _free_sip_username(company: Company, extension: str) -> str:
-    base = slugify(f"{company.slug}-{extension}")
-    candidate, n = base, 1
-    while Device.objects.filter(sip_username=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
-@transaction.atomic
-def add_device(
-    *, user: User, label: str = "Desk phone", ring_delay: int = 0, sip_username: str = "", password: str = ""
-) -> tuple[Device, SipCredentials]:
-    """Give a user one more SIP phone; it is registrable on Asterisk as soon as the transaction commits."""
-    if user.company is None:
-        raise ValidationError(_("Only a user of a company can have phones."))
-    extension = Extension.objects.filter(user=user).first()
-    username = sip_username or _free_sip_username(
-        user.company, extension.number if extension else user.username
-    )
-    password = password or generate_sip_password()
-    device = Device(
-        company=user.company,
-        user=user,
-        label=label,
-        sip_username=username,
-        sip_ha1=provisioning.sip_ha1(username, password),
-        ring_delay=ring_delay,
-    )
-    device.full_clean()
-    device.save()
-    _push_on_commit(device)
-    return device, SipCredentials(server=_server(), username=username, password=password)
-
-
-@transaction.atomic
-def add_remote_terminal(
-    *,
-    user: User,
-    number: str,
-    label: str = "Mobile",
-    ring_delay: int = 0,
-    avoid_voicemail: bool = False,
-    enabled: bool = True,
-) -> Device:
-    """An outside number (mobile, home) that rings as one of the user's phones, through the carrier
-    (A6). The user must be allowed to call it (C4): a remote terminal is a way out of the platform."""
-    from . import routing
-    from .queries import policy_for
-
-    if user.company is None:
-        raise ValidationError(_("Only a user of a company can have phones."))
-    policy = policy_for(user.company)
-    target = routing.parse_destination(number, policy)
-    if not isinstance(target, routing.External):
-        raise ValidationError({"number": _("A remote terminal is an outside number, e.g. 0612345678.")})
-    if routing.barred(target.number, "out", user.pk, policy):
-        raise ValidationError({"number": _("You are not allowed to call %(number)s.") % {"number": number}})
-    extension = Extension.objects.filter(user=user).first()
-    base = f"{extension.number if extension else user.username}-remote"
-    device = Device(
-        company=user.company,
-        user=user,
-        kind=DeviceKind.REMOTE,
-        label=label,
-        # Never registered on Asterisk; the name only identifies the device.
-        sip_username=_free_sip_username(user.company, base),
-        sip_ha1="",
-        number=number.strip().replace(" ", ""),
-        ring_delay=ring_delay,
-        avoid_voicemail=avoid_voicemail,
-        enabled=enabled,
-    )
-    device.full_clean(exclude=["sip_ha1"])
-    device.save()
-    return device
-
-
-@transaction.atomic
-def update_device(
-    *,
-    device: Device,
-    ring_delay: int | None = None,
-    enabled: bool | None = None,
-    label: str | None = None,
-    max_calls: int | None = None,
-    avoid_voicemail: bool | None = None,
-) -> Device:
-    if ring_delay is not None:
-        device.ring_delay = ring_delay
-    if enabled is not None:
-        device.enabled = enabled
-    if label is not None:
-        device.label = label
-    if max_calls is not None:
-        device.max_calls = max_calls
-    if avoid_voicemail is not None:
-        device.avoid_voicemail = avoid_voicemail
-    device.full_clean(exclude=["sip_ha1"] if device.is_remote else None)
-    device.save()
-    if not device.is_remote:
-        _push_on_commit(device)
-    return device
-
-
-@transaction.atomic
-def reset_sip_password(*, device: Device, password: str = "") -> SipCredentials:
-    password = password or generate_sip_password()
-    device.sip_ha1 = provisioning.sip_ha1(device.sip_username, password)
-    device.save(update_fields=["sip_ha1"])
-    _push_on_commit(device)
-    return SipCredentials(server=_server(), username=device.sip_username, password=password)
-
-
-@transaction.atomic
-def delete_device(*, device: Device) -> None:
-    username, remote = device.sip_username, device.is_remote
-    device.delete()
-    if not remote:
-        transaction.on_commit(lambda: provisioning.remove_endpoint(username))
-
-
-@transaction.atomic
-def create_user(
-    *,
-    company: Company,
-    username: str,
-    extension: str,
-    first_name: str = "",
-    last_name: str = "",
-    email: str = "",
-    role: str = Role.USER,
-    password: str | None = None,
-    language: str = "",
-    with_device: bool = True,
-    sip_username: str = "",
-    sip_password: str = "",
-) -> tuple[User, SipCredentials | None]:
-    """Create a user of `company` with an extension and (by default) one SIP phone.
-
-    Raises ValidationError naming the field when the login or the extension is taken.
-    """
-    errors: dict[str, str] = {}
-    if User.objects.filter(username=username).exists():
-        errors["username"] = _("The login %(login)s is already taken.") % {"login": username}
-    if Extension.objects.for_company(company).filter(number=extension).exists():
-        errors["extension"] = _("Extension %(number)s already exists in %(company)s.") % {
-            "number": extension,
-            "company": company.name,
-        }
-    from .routing import EMERGENCY_NUMBERS
-
-    if extension in EMERGENCY_NUMBERS and "extension" not in errors:
-        errors["extension"] = _("%(number)s is an emergency number: it cannot be an extension.") % {
-            "number": extension
-        }
-    if extension == company.voicemail_number and "extension" not in errors:
-        # Dialling it reaches the voicemail service (routing.interpret): the user would never ring.
-        errors["extension"] = _("%(number)s is the voicemail service number: it cannot be an extension.") % {
-            "number": extension
-        }
-    prefix = company.outside_prefix
-    if prefix and extension.startswith(prefix) and "extension" not in errors:
-        errors["extension"] = _(
-            "Extension %(number)s starts with the outside line prefix %(prefix)s: it could never be dialled."
-        ) % {"number": extension, "prefix": prefix}
-    if errors:
-        raise ValidationError(errors)
-    user = User(
-        company=company,
-        username=username,
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        role=role,
-        language=language,
-    )
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
-    ext = Extension(company=company, number=extension, user=user)
-    ext.full_clean()
-    ext.save()
-    from voicemail.actions import ensure_mailbox
-
-    ensure_mailbox(user)
-    credentials = None
-    if with_device:
-        _device, credentials = add_device(user=user, sip_username=sip_username, password=sip_password)
-    return user, credentials
 
 
 # --- A company's call routing (myTelephony, API) ----------------------------------------------------
@@ -296,8 +78,6 @@ def update_routing_policy(
 
     An outside prefix that begins some extension of the company is refused: that extension could not
     be dialled any more."""
-    from .settings_actions import tidy_number
-
     _company_user(company, receptionist, field="receptionist")
     errors: dict[str, list[str]] = {}
     if receptionist is not None and not Extension.objects.filter(user=receptionist).exists():
@@ -403,8 +183,6 @@ def effective_dial_codes(company: Company) -> dict[Feature, str]:
 
 
 def _check_speed_dial(speed_dial: SpeedDial) -> None:
-    from .queries import policy_for
-    from .settings_actions import tidy_number
 
     company = speed_dial.company
     errors: dict[str, list[str]] = {}
@@ -458,8 +236,6 @@ def delete_speed_dial(*, speed_dial: SpeedDial) -> None:
 
 
 def _check_barring_rule(rule: BarringRule) -> None:
-    from .settings_actions import tidy_number
-
     _company_user(rule.company, rule.user, field="user")
     rule.prefix = tidy_number(rule.prefix)
     errors: dict[str, list[str]] = {}
@@ -513,8 +289,6 @@ def delete_barring_rule(*, rule: BarringRule) -> None:
 
 
 def _check_phone_number(phone_number: PhoneNumber) -> None:
-    from .settings_actions import tidy_number
-
     _company_user(phone_number.company, phone_number.user, field="user")
     company = phone_number.company
     # In E.164, as carriers' numbers are compared: 0150000100 and 0033150000100 are +33150000100.

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
-from telephony.availability import unavailable_users
-from telephony.choices import CallState, Presence
-from telephony.events import PhoneState, line_state, phone_state_of
-from telephony.models import Call, PhoneNumber
+from directory.models import User
 
-from .models import User
+from .availability import unavailable_users
+from .choices import CallState, Presence
+from .events import PhoneState, line_state, phone_state_of
+from .models import Call, PhoneNumber
 
 
 @dataclass(frozen=True)
