@@ -36,18 +36,18 @@ def rings_outside(plan: Plan) -> bool:
 
 
 def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: datetime) -> Plan:
-    """`plan` within the toll-fraud limits (routing.within_fraud_limits): a call out over a limit is
+    """`plan` within the toll-fraud limits (routing.within_limits): a call out over a limit is
     refused (FRAUD_LIMIT), remote terminals over one are left out of the ringing; either is alerted."""
     if not isinstance(plan, RingDevices) or not rings_outside(plan):
         return plan
     outside = [target for target in plan.targets if target.number]
     usage = queries.outside_usage(company_id, outside[0].endpoint, now=now)
-    decided = routing.within_fraud_limits(plan, country_code, usage)
-    if decided is plan:
+    passed = routing.fraud_limits_passed(plan, country_code, usage)
+    if not passed:
         _tell_of_unusual_traffic(company_id, outside, country_code, usage)
         return plan
-    over = next(t.number for t in outside if routing.fraud_limit_reached(t.number, country_code, usage))
-    limit = routing.fraud_limit_reached(over, country_code, usage)
+    index, limit = next(iter(passed.items()))
+    over = plan.targets[index].number
     logger.warning(
         "company %s: %s %s, %s limit reached (%s open calls of %s, %s s international today of %s min)",
         company_id,
@@ -59,9 +59,9 @@ def admit_outside_call(plan: Plan, *, company_id: int, country_code: str, now: d
         usage.international_seconds_today,
         usage.max_international_minutes,
     )
-    if limit is not None and cache.add(alert_key(company_id, limit), 1, timeout=ALERT_EVERY):
+    if cache.add(alert_key(company_id, limit), 1, timeout=ALERT_EVERY):
         transaction.on_commit(lambda: tasks.send_fraud_alert.delay(company_id, str(limit), over))
-    return decided
+    return routing.within_limits(plan, passed)
 
 
 def _tell_of_unusual_traffic(

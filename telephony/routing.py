@@ -736,30 +736,41 @@ def unusual_international_traffic(usage: OutsideUsage) -> bool:
     return limit is not None and usage.international_seconds_today >= limit * 60 * UNUSUAL_INTERNATIONAL_SHARE
 
 
-def within_fraud_limits(plan: Plan, country_code: str, usage: OutsideUsage) -> Plan:
-    """The plan, within the toll-fraud limits.
+def fraud_limits_passed(plan: RingDevices, country_code: str, usage: OutsideUsage) -> dict[int, FraudLimit]:
+    """The index of each outside number the plan rings that would pass a toll-fraud limit, and which
+    limit: each outside number rung at once counts toward the simultaneous calls of the next."""
+    passed: dict[int, FraudLimit] = {}
+    for index, target in enumerate(plan.targets):
+        if not target.number:
+            continue
+        limit = fraud_limit_reached(target.number, country_code, usage)
+        if limit is not None:
+            passed[index] = limit
+        else:
+            usage = replace(usage, open_calls=usage.open_calls + 1)
+    return passed
+
+
+def within_limits(plan: RingDevices, passed: Mapping[int, FraudLimit]) -> Plan:
+    """`plan` without the outside numbers `passed` (fraud_limits_passed) names.
 
     A call out over a limit is refused. A user's remote terminals (outside numbers rung through the
     trunk beside the user's phones) over a limit are left out of the ringing: the phones still ring,
     and with nothing left to ring the call takes its "unreachable" path (their voicemail, say), so the
     caller, who did not call out, never hears about the limit."""
-    if not isinstance(plan, RingDevices) or not any(target.number for target in plan.targets):
+    if not passed:
         return plan
-    kept: list[RingTarget] = []
-    for target in plan.targets:
-        if target.number:
-            if fraud_limit_reached(target.number, country_code, usage) is not None:
-                if plan.external:
-                    return Reject(RejectReason.FRAUD_LIMIT)
-                continue
-            # Each outside leg rung counts for the next one.
-            usage = replace(usage, open_calls=usage.open_calls + 1)
-        kept.append(target)
-    if len(kept) == len(plan.targets):
+    if plan.external:
+        return Reject(RejectReason.FRAUD_LIMIT)
+    kept = tuple(target for index, target in enumerate(plan.targets) if index not in passed)
+    return replace(plan, targets=kept) if kept else plan.on_unreachable
+
+
+def within_fraud_limits(plan: Plan, country_code: str, usage: OutsideUsage) -> Plan:
+    """The plan, within the toll-fraud limits (see within_limits)."""
+    if not isinstance(plan, RingDevices):
         return plan
-    if not kept:
-        return plan.on_unreachable
-    return replace(plan, targets=tuple(kept))
+    return within_limits(plan, fraud_limits_passed(plan, country_code, usage))
 
 
 def _caller_keys(caller: Party, country_code: str) -> frozenset[str]:

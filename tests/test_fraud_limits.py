@@ -308,6 +308,37 @@ def test_the_consoles_first_page_warns_the_administrator_of_unusual_internationa
     assert 'id="international-banner"' in client.get("/admin-console/").content.decode()
 
 
+@pytest.mark.django_db
+def test_a_mobile_over_the_limit_only_because_another_rings_at_once_is_left_out_and_alerted(
+    acme: Company, alice: Person, bob: Person, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given one call already out, of the two allowed
+    acme.max_outside_calls = 2
+    acme.save()
+    record_call_out(acme, bob, "+33611111111", at=timezone.now() - timedelta(minutes=1), talk=None)
+    cache.delete(fraud.alert_key(acme.pk, FraudLimit.SIMULTANEOUS_CALLS))
+    two_mobiles = replace(
+        ringing_with_a_mobile(),
+        targets=(
+            RingTarget(device_id=7, endpoint="acme-102", delay=0),
+            RingTarget(device_id=8, endpoint="carrier", delay=0, number="+33612345678"),
+            RingTarget(device_id=9, endpoint="carrier", delay=0, number="+33698765432"),
+        ),
+    )
+
+    # when carol's phones and her two mobiles would ring
+    with django_capture_on_commit_callbacks(execute=False) as alerts:
+        plan = fraud.admit_outside_call(
+            two_mobiles, company_id=acme.pk, country_code="33", now=timezone.now()
+        )
+
+    # then the second mobile is left out, and the administrators are to be told
+    assert isinstance(plan, RingDevices)
+    assert [target.endpoint for target in plan.targets] == ["acme-102", "carrier"]
+    assert [target.number for target in plan.targets if target.number] == ["+33612345678"]
+    assert len(alerts) == 1
+
+
 # --- who sets the limits ---------------------------------------------------------------------------------
 
 
